@@ -1,0 +1,166 @@
+"""Configuration classes. Secrets come from the environment only (a `.env` file in development).
+
+Every upper-case setting below may be overridden by an environment variable of the same name;
+values are read when a config object is created, never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+class ConfigError(RuntimeError):
+    """Raised when a configuration cannot be used safely."""
+
+
+def _cast(default: object, raw: str) -> object:
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+class BaseConfig:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    SECRET_KEY = ""
+    DATABASE_URL = ""
+    SQLALCHEMY_ECHO = False
+    INSTANCE_PATH = str(BASE_DIR / "instance")
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    BASE_URL = "http://127.0.0.1:5000"
+
+    # Sessions and cookies
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    REMEMBER_COOKIE_DAYS = 30
+    PREFERRED_URL_SCHEME = "http"
+    HSTS = False
+
+    # i18n: German first, English second
+    BABEL_DEFAULT_LOCALE = "de"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
+
+    # Rate limiting: memory by default, Redis via RATELIMIT_STORAGE_URI
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute"
+
+    # CSRF
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = 0  # 0 = valid for the session's lifetime
+
+    # Mail: SMTP when MAIL_SERVER is set, else .eml files under MAIL_OUTBOX_DIR
+    MAIL_SERVER = ""
+    MAIL_PORT = 25
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_TIMEOUT = 10.0
+    MAIL_DEFAULT_SENDER = "Crowdfunding Kassel <noreply@crowdfunding-kassel.de>"
+    MAIL_OUTBOX_DIR = ""
+    PASSWORD_RESET_MAX_AGE = 3600
+
+    # Payments (used from the pledges issue on)
+    STRIPE_SECRET_KEY = ""
+    STRIPE_PUBLISHABLE_KEY = ""
+    STRIPE_WEBHOOK_SECRET = ""
+    STRIPE_API_BASE = ""
+    STRIPE_JS_URL = ""
+
+    # Uploads and receipts live outside the code tree
+    STORAGE_DIR = ""
+
+    # JSON API / OpenAPI (flask-smorest; not overridable from the environment)
+    API_TITLE = "Crowdfunding Kassel API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+    _NOT_FROM_ENV = frozenset({"ENV_NAME", "API_TITLE", "API_VERSION", "OPENAPI_VERSION"})
+
+    def __init__(self, environ: dict[str, str] | None = None) -> None:
+        environ = dict(os.environ if environ is None else environ)
+        for name in dir(self):
+            if name.isupper() and name not in self._NOT_FROM_ENV and name in environ:
+                setattr(self, name, _cast(getattr(self, name), environ[name]))
+        self.DATABASE_URL = self.DATABASE_URL or self.default_database_url()
+        self.MAIL_OUTBOX_DIR = self.MAIL_OUTBOX_DIR or str(Path(self.INSTANCE_PATH) / "outbox")
+        self.STORAGE_DIR = self.STORAGE_DIR or str(Path(self.INSTANCE_PATH) / "storage")
+
+    def default_database_url(self) -> str:
+        return ""
+
+    def validate(self) -> None:
+        """Refuse settings that are unsafe for this environment."""
+
+    def as_dict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in dir(self) if name.isupper()}
+
+
+class DevelopmentConfig(BaseConfig):
+    ENV_NAME = "development"
+
+    def __init__(self, environ: dict[str, str] | None = None) -> None:
+        super().__init__(environ)
+        # A development-only key; production refuses to start without SECRET_KEY.
+        self.SECRET_KEY = self.SECRET_KEY or "dev-only-insecure-key"
+
+    def default_database_url(self) -> str:
+        return f"sqlite:///{Path(self.INSTANCE_PATH) / 'crowdfund.sqlite3'}"
+
+
+class TestConfig(BaseConfig):
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    MAIL_SERVER = ""
+
+    def default_database_url(self) -> str:
+        return "sqlite://"
+
+
+class ProductionConfig(BaseConfig):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+    HSTS = True
+
+    def validate(self) -> None:
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not getattr(self, name)]
+        if missing:
+            raise ConfigError(
+                "Production configuration refuses to start without: " + ", ".join(missing)
+            )
+
+
+CONFIGS: dict[str, type[BaseConfig]] = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(name: str | None = None, environ: dict[str, str] | None = None) -> BaseConfig:
+    """Return a validated config for `name` (default: $CROWDFUND_ENV, else development)."""
+    env = os.environ if environ is None else environ
+    name = name or env.get("CROWDFUND_ENV", "development")
+    if name not in CONFIGS:
+        raise ConfigError(f"Unknown configuration {name!r}; use one of {sorted(CONFIGS)}")
+    config = CONFIGS[name](dict(env))
+    config.validate()
+    return config

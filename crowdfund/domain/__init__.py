@@ -1,0 +1,1 @@
+"""Pure domain rules: standard library only; time, amounts and settings come in as arguments."""

@@ -1,0 +1,8 @@
+"""SQLAlchemy 2.0 typed models, one module per feature. Importing this registers every table."""
+
+from crowdfund.models.audit import AuditEntry
+from crowdfund.models.contests import Contest, District
+from crowdfund.models.projects import Project
+from crowdfund.models.users import ApiToken, User, UserRole
+
+__all__ = ["ApiToken", "AuditEntry", "Contest", "District", "Project", "User", "UserRole"]

@@ -1,0 +1,1 @@
+"""marshmallow schemas for the JSON API, one module per feature."""

@@ -1,0 +1,65 @@
+"""Security headers on every response; the Content-Security-Policy allows no inline script."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, request
+
+F = TypeVar("F", bound=Callable[..., Any])
+FRAMEABLE_ATTR = "_frameable"
+
+
+def frameable(view: F) -> F:
+    """Mark a view (e.g. an embeddable widget) as allowed inside frames on other sites."""
+    setattr(view, FRAMEABLE_ATTR, True)
+    return view
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def build_csp(config: dict, *, frame_ancestors: str) -> str:
+    """Build the policy; the payment provider's script and API origins are added from config."""
+    extra = sorted({o for o in (_origin(config.get("STRIPE_JS_URL", "")),
+                                _origin(config.get("STRIPE_API_BASE", ""))) if o})
+    script = " ".join(["'self'", *extra])
+    directives = [
+        "default-src 'self'",
+        f"script-src {script}",
+        f"connect-src {script}",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "frame-src " + (" ".join(extra) if extra else "'none'"),
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        f"frame-ancestors {frame_ancestors}",
+    ]
+    return "; ".join(directives)
+
+
+def _set_headers(response: Response) -> Response:
+    view = current_app.view_functions.get(request.endpoint or "")
+    is_frameable = bool(view and getattr(view, FRAMEABLE_ATTR, False))
+    response.headers["Content-Security-Policy"] = build_csp(
+        current_app.config, frame_ancestors="*" if is_frameable else "'none'"
+    )
+    if not is_frameable:
+        response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if current_app.config.get("HSTS"):
+        response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_set_headers)

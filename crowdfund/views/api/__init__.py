@@ -1,0 +1,18 @@
+"""JSON API under /api/v1 (flask-smorest). Authentication is by personal Bearer token only."""
+
+from __future__ import annotations
+
+from flask_smorest import Api
+
+from crowdfund.extensions import csrf
+
+BEARER_SCHEME = {"type": "http", "scheme": "bearer", "description": "Personal API token (cfk_...)"}
+
+
+def register(api: Api) -> None:
+    from crowdfund.views.api import me
+
+    api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
+    for blueprint in (me.blp,):
+        csrf.exempt(blueprint)
+        api.register_blueprint(blueprint)
