@@ -124,9 +124,10 @@ class DevelopmentConfig(BaseConfig):
 
 
 class TestConfig(BaseConfig):
+    __test__ = False  # not a pytest test class
     ENV_NAME = "test"
     TESTING = True
-    SECRET_KEY = "test-secret-key"
+    SECRET_KEY = "test-secret-key"  # noqa: S105 (test configuration only)
     MAIL_SERVER = ""
 
     def default_database_url(self) -> str:

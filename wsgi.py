@@ -11,6 +11,6 @@ from dotenv import load_dotenv
 if os.environ.get("CROWDFUND_ENV", "development") == "development":
     load_dotenv()
 
-from crowdfund import create_app  # noqa: E402
+from crowdfund import create_app
 
 app = create_app()

@@ -35,7 +35,8 @@ def _roles(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
 @click.option("--email", required=True)
 @click.option("--password", required=True)
 @click.option("--name", required=True)
-@click.option("--role", "roles", multiple=True, callback=_roles, help="Repeatable: backer, initiator, juror, finance, admin")
+@click.option("--role", "roles", multiple=True, callback=_roles,
+              help="Repeatable: backer, initiator, juror, finance, admin")
 def create_user_command(email: str, password: str, name: str, roles: list) -> None:
     """Create a user with the given roles."""
     session = db.session()

@@ -55,8 +55,17 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
+def normalize_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain `postgresql://` (and Heroku-style `postgres://`) URLs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
     """Create an engine; SQLite gets foreign keys switched on, every backend pre-pings."""
+    url = normalize_url(url)
     kwargs: dict[str, object] = {"echo": echo, "pool_pre_ping": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False}

@@ -33,7 +33,7 @@ def json_error(error: HTTPException) -> tuple[Any, int, dict[str, str]]:
     code = error.code or 500
     payload: dict[str, Any] = {"code": code, "status": error.name}
     data = getattr(error, "data", None) or {}
-    title, text = MESSAGES.get(code, (error.name, error.description))
+    _title, text = MESSAGES.get(code, (error.name, error.description))
     payload["message"] = data.get("message") or str(text)
     errors = data.get("errors") or data.get("messages")
     if errors:

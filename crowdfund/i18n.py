@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, request, session
+from flask_babel import get_locale
 from flask_login import current_user
 
 from crowdfund.extensions import babel
@@ -22,3 +23,9 @@ def select_locale() -> str:
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+    app.jinja_env.globals["get_locale"] = current_language
+
+
+def current_language() -> str:
+    """Return the language code of the current request ("de" or "en")."""
+    return str(get_locale() or LANGUAGES[0])

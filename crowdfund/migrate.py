@@ -8,13 +8,15 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 
+from crowdfund.db import normalize_url
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def alembic_config(database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    config.set_main_option("sqlalchemy.url", normalize_url(database_url).replace("%", "%%"))
     return config
 
 

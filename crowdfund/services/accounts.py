@@ -17,7 +17,7 @@ from crowdfund.domain.roles import Role
 from crowdfund.models.users import ApiToken, User, UserRole
 from crowdfund.services.audit import record_change
 
-TOKEN_PREFIX = "cfk_"
+TOKEN_PREFIX = "cfk_"  # noqa: S105 (a public prefix, not a secret)
 RESET_SALT = "password-reset"
 MIN_PASSWORD_LENGTH = 10
 # Checked against when an e-mail is unknown so that both paths cost the same time.
@@ -79,14 +79,19 @@ def set_password(session: Session, user: User, password: str, *, actor_id: int |
     record_change(session, entity_type="user", entity_id=user.id, action="password_changed", actor_id=actor_id)
 
 
-def grant_roles(session: Session, user: User, roles: Iterable[Role], *, actor_id: int | None) -> None:
-    """Add roles the user does not have yet (backer is implicit and never stored)."""
+def set_roles(session: Session, user: User, roles: Iterable[Role], *, actor_id: int | None) -> None:
+    """Give the user exactly `roles` (backer is implicit and never stored); audit each change."""
+    wanted = {role.value for role in roles if role != Role.BACKER}
+    for row in list(user.role_rows):
+        if row.role not in wanted:
+            user.role_rows.remove(row)
+            record_change(session, entity_type="user", entity_id=user.id, action="role_revoked",
+                          actor_id=actor_id, from_state=row.role)
     have = {row.role for row in user.role_rows}
-    for role in sorted(set(roles)):
-        if role != Role.BACKER and role.value not in have:
-            user.role_rows.append(UserRole(role=role.value))
-            record_change(session, entity_type="user", entity_id=user.id, action="role_granted",
-                          actor_id=actor_id, to_state=role.value)
+    for role in sorted(wanted - have):
+        user.role_rows.append(UserRole(role=role))
+        record_change(session, entity_type="user", entity_id=user.id, action="role_granted",
+                      actor_id=actor_id, to_state=role)
     session.flush()
 
 

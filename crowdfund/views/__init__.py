@@ -19,10 +19,11 @@ def safe_next(target: str | None, default: str) -> str:
 
 
 def register_blueprints(app: Flask, api: Api) -> None:
-    from crowdfund.views import account, auth, main
+    from crowdfund.views import account, admin, auth, main
     from crowdfund.views.api import register as register_api
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(admin.bp)
     register_api(api)

@@ -1,0 +1,1 @@
+"""Leaf package: the payment gateway protocol and its adapters. Never imports `crowdfund`."""

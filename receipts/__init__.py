@@ -1,0 +1,1 @@
+"""Leaf package: receipt data, numbering and PDF rendering. Never imports `crowdfund`."""
