@@ -2,7 +2,12 @@
 
 from crowdfund.models.audit import AuditEntry
 from crowdfund.models.contests import Contest, District
-from crowdfund.models.projects import Project
+from crowdfund.models.pledges import Pledge
+from crowdfund.models.projects import Project, ProjectUpdate, TeamMember
+from crowdfund.models.rewards import Reward
 from crowdfund.models.users import ApiToken, User, UserRole
 
-__all__ = ["ApiToken", "AuditEntry", "Contest", "District", "Project", "User", "UserRole"]
+__all__ = [
+    "ApiToken", "AuditEntry", "Contest", "District", "Pledge", "Project", "ProjectUpdate", "Reward",
+    "TeamMember", "User", "UserRole",
+]

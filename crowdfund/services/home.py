@@ -5,10 +5,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from crowdfund.domain.projects import PUBLIC_STATES
 from crowdfund.models.contests import Contest, District
 from crowdfund.models.projects import Project
-
-PUBLIC_STATES = ("live", "ended", "funded", "not_funded")
 
 
 @dataclass(frozen=True)
@@ -24,7 +23,7 @@ def home_overview(session: Session, limit: int = 6) -> HomeOverview:
     districts = session.scalar(select(func.count()).select_from(District)) or 0
     stmt = (
         select(Project)
-        .where(Project.state.in_(PUBLIC_STATES))
+        .where(Project.state.in_(sorted(PUBLIC_STATES)))
         .options(joinedload(Project.district))
         .order_by(Project.created_at.desc(), Project.id.desc())
         .limit(limit)

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crowdfund.db import Base, utcnow
+from crowdfund.models.projects import Project
+from crowdfund.models.rewards import Reward
+from crowdfund.models.users import User
+
+# Pledges in these states count toward a campaign's total and backer count.
+COUNTING_STATUSES = ("active", "charging", "processing", "action_required", "paid")
+
+
+class Pledge(Base):
+    """A backer's promise to pay if the campaign reaches its threshold."""
+
+    __tablename__ = "pledges"
+    __table_args__ = (
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        Index("ix_pledges_project_status", "project_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    backer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    reward_id: Mapped[int | None] = mapped_column(ForeignKey("rewards.id"))
+    amount_cents: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    status: Mapped[str] = mapped_column(String(30), default="pending_setup")
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    project: Mapped[Project] = relationship()
+    backer: Mapped[User] = relationship()
+    reward: Mapped[Reward | None] = relationship()
