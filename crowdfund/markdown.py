@@ -18,10 +18,12 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
+# fmt: off
 ALLOWED_TAGS: frozenset[str] = frozenset({
     "p", "br", "h2", "h3", "h4", "strong", "em", "a", "ul", "ol", "li", "blockquote", "code", "pre",
     "hr", "table", "thead", "tbody", "tr", "th", "td", "del",
 })
+# fmt: on
 ALLOWED_ATTRIBUTES: dict[str, set[str]] = {"a": {"href", "title"}}
 URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow noopener noreferrer"

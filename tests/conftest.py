@@ -139,7 +139,7 @@ def smtp_server() -> Iterator[tuple[str, int, list]]:
         def __init__(self) -> None:
             self.messages: list = []
 
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        async def handle_DATA(self, server, session, envelope):
             message = message_from_bytes(envelope.content, policy=policy.default)
             self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message))
             return "250 OK"

@@ -46,19 +46,23 @@ class Transition(NamedTuple):
 _S = ProjectState
 _A = ProjectAction
 
-TRANSITIONS: Mapping[ProjectAction, Transition] = MappingProxyType({
-    _A.SUBMIT: Transition(frozenset({_S.DRAFT, _S.CHANGES_REQUESTED}), _S.SUBMITTED, "submitted"),
-    _A.REQUEST_CHANGES: Transition(frozenset({_S.SUBMITTED}), _S.CHANGES_REQUESTED, "sent back for changes"),
-    _A.APPROVE: Transition(frozenset({_S.SUBMITTED}), _S.APPROVED, "approved"),
-    _A.REJECT: Transition(frozenset({_S.SUBMITTED}), _S.REJECTED, "rejected"),
-    _A.WITHDRAW: Transition(
-        frozenset({_S.DRAFT, _S.SUBMITTED, _S.CHANGES_REQUESTED, _S.APPROVED}), _S.WITHDRAWN, "withdrawn"
-    ),
-    _A.PUBLISH: Transition(frozenset({_S.APPROVED}), _S.LIVE, "published"),
-    _A.END: Transition(frozenset({_S.LIVE}), _S.ENDED, "ended"),
-    _A.MARK_FUNDED: Transition(frozenset({_S.ENDED}), _S.FUNDED, "marked as funded"),
-    _A.MARK_NOT_FUNDED: Transition(frozenset({_S.ENDED}), _S.NOT_FUNDED, "marked as not funded"),
-})
+TRANSITIONS: Mapping[ProjectAction, Transition] = MappingProxyType(
+    {
+        _A.SUBMIT: Transition(frozenset({_S.DRAFT, _S.CHANGES_REQUESTED}), _S.SUBMITTED, "submitted"),
+        _A.REQUEST_CHANGES: Transition(
+            frozenset({_S.SUBMITTED}), _S.CHANGES_REQUESTED, "sent back for changes"
+        ),
+        _A.APPROVE: Transition(frozenset({_S.SUBMITTED}), _S.APPROVED, "approved"),
+        _A.REJECT: Transition(frozenset({_S.SUBMITTED}), _S.REJECTED, "rejected"),
+        _A.WITHDRAW: Transition(
+            frozenset({_S.DRAFT, _S.SUBMITTED, _S.CHANGES_REQUESTED, _S.APPROVED}), _S.WITHDRAWN, "withdrawn"
+        ),
+        _A.PUBLISH: Transition(frozenset({_S.APPROVED}), _S.LIVE, "published"),
+        _A.END: Transition(frozenset({_S.LIVE}), _S.ENDED, "ended"),
+        _A.MARK_FUNDED: Transition(frozenset({_S.ENDED}), _S.FUNDED, "marked as funded"),
+        _A.MARK_NOT_FUNDED: Transition(frozenset({_S.ENDED}), _S.NOT_FUNDED, "marked as not funded"),
+    }
+)
 
 PUBLIC_STATES: frozenset[ProjectState] = frozenset({_S.LIVE, _S.ENDED, _S.FUNDED, _S.NOT_FUNDED})
 EDITABLE_STATES: frozenset[ProjectState] = frozenset({_S.DRAFT, _S.CHANGES_REQUESTED})

@@ -78,6 +78,8 @@ def _totals_subquery():
 
 
 def _filtered(stmt: Select, flt: CampaignFilter) -> Select:
+    if flt.state and flt.state not in PUBLIC_STATES:
+        raise ValueError(f"state {flt.state!r} is not public")  # drafts never leak into public lists
     stmt = stmt.where(Project.state.in_([flt.state] if flt.state else sorted(PUBLIC_STATES)))
     if flt.district:
         stmt = stmt.where(Project.district_id == select(District.id).where(District.slug == flt.district)

@@ -63,7 +63,7 @@ def test_expired_reset_token_is_rejected(session):
 
 def test_api_token_is_stored_only_as_its_sha256(session):
     user = make_user(session)
-    raw, row = accounts.create_api_token(session, user, "laptop")
+    raw, _row = accounts.create_api_token(session, user, "laptop")
     assert raw.startswith("cfk_") and len(raw) > 40
     stored = session.scalars(select(ApiToken)).one()
     assert stored.token_hash == hashlib.sha256(raw.encode()).hexdigest()

@@ -22,8 +22,8 @@ def test_production_with_secrets_has_secure_cookies_and_hsts():
 
 def test_development_defaults_to_a_sqlite_file_under_instance(tmp_path):
     config = DevelopmentConfig({"INSTANCE_PATH": str(tmp_path)})
-    assert config.DATABASE_URL == f"sqlite:///{tmp_path / 'crowdfund.sqlite3'}"
-    assert config.MAIL_OUTBOX_DIR == str(tmp_path / "outbox")
+    assert f"sqlite:///{tmp_path / 'crowdfund.sqlite3'}" == config.DATABASE_URL
+    assert str(tmp_path / "outbox") == config.MAIL_OUTBOX_DIR
 
 
 def test_environment_overrides_are_cast_to_the_setting_type():

@@ -8,10 +8,12 @@ import pytest
 
 from crowdfund.markdown import plain_excerpt, render_markdown, sanitize_html
 
+# fmt: off
 SAFE_TAGS = {
     "p", "br", "h2", "h3", "h4", "strong", "em", "a", "ul", "ol", "li", "blockquote", "code", "pre",
     "hr", "table", "thead", "tbody", "tr", "th", "td", "del",
 }
+# fmt: on
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
 REL = "nofollow noopener noreferrer"
 
@@ -57,7 +59,7 @@ HOSTILE = {
     "img onerror": '<img src=x onerror="alert(1)">',
     "raw anchor with onclick": '<a href="x" onclick="alert(1)">click</a>',
     "raw anchor with javascript": '<a href="javascript:alert(1)">click</a>',
-    "raw html block": "<div>\n<script>alert(1)</script>\n</div>\n\n<p style=\"color:red\">styled</p>",
+    "raw html block": '<div>\n<script>alert(1)</script>\n</div>\n\n<p style="color:red">styled</p>',
     "iframe": '<iframe src="https://evil.example"></iframe>',
     "svg onload": "<svg onload=alert(1)><circle r=1 /></svg>",
     "style attribute": '<span style="background:url(javascript:alert(1))">x</span>',
@@ -111,8 +113,17 @@ def test_sanitiser_strips_event_handlers_and_styles_but_keeps_the_element() -> N
 
 @pytest.mark.parametrize(
     "href",
-    ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "java&#x09;script:alert(1)", "&#106;avascript:alert(1)",
-     "data:text/html,x", "vbscript:x", "/relative/path", "//evil.example/x", "ftp://example.org"],
+    [
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "java&#x09;script:alert(1)",
+        "&#106;avascript:alert(1)",
+        "data:text/html,x",
+        "vbscript:x",
+        "/relative/path",
+        "//evil.example/x",
+        "ftp://example.org",
+    ],
 )
 def test_sanitiser_removes_every_href_outside_http_https_and_mailto(href: str) -> None:
     assert hrefs(sanitize_html(f'<a href="{href}">x</a>')) == []
@@ -175,7 +186,17 @@ def test_blockquote_rule_and_line_break_render() -> None:
 
 def test_tables_render() -> None:
     html = render_markdown("| Reward | Euro |\n|---|---|\n| Mug | 15 |")
-    assert [tag for tag, _ in elements(html)] == ["table", "thead", "tr", "th", "th", "tbody", "tr", "td", "td"]
+    assert [tag for tag, _ in elements(html)] == [
+        "table",
+        "thead",
+        "tr",
+        "th",
+        "th",
+        "tbody",
+        "tr",
+        "td",
+        "td",
+    ]
     assert "<td>Mug</td>" in html
 
 
@@ -197,7 +218,7 @@ def test_excerpt_drops_markup_and_collapses_whitespace() -> None:
 
 
 def test_excerpt_unescapes_entities_into_plain_characters() -> None:
-    assert plain_excerpt("Tom & Jerry say \"hi\" <3", 100) == 'Tom & Jerry say "hi" <3'
+    assert plain_excerpt('Tom & Jerry say "hi" <3', 100) == 'Tom & Jerry say "hi" <3'
 
 
 def test_excerpt_keeps_raw_html_as_literal_text_for_the_template_to_escape() -> None:
