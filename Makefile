@@ -50,8 +50,7 @@ translations: $(VENV)/.runtime
 	@$(BIN)/pybabel compile -q -d crowdfund/translations
 
 update-translations: $(VENV)/.dev
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o crowdfund/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -q -i crowdfund/translations/messages.pot -d crowdfund/translations --no-fuzzy-matching
+	$(BIN)/python bin/translations.py update
 
 # --- the two commands -----------------------------------------------------------------
 run: system-run $(VENV)/.runtime translations

@@ -59,7 +59,7 @@ class BaseConfig:
 
     # CSRF
     WTF_CSRF_ENABLED = True
-    WTF_CSRF_TIME_LIMIT = 0  # 0 = valid for the session's lifetime
+    WTF_CSRF_TIME_LIMIT = 43200  # seconds a form stays valid: long enough to write a pitch
 
     # Mail: SMTP when MAIL_SERVER is set, else .eml files under MAIL_OUTBOX_DIR
     MAIL_SERVER = ""

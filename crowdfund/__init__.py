@@ -26,14 +26,15 @@ def create_app(config: BaseConfig | str | None = None) -> Flask:
     app.config["REMEMBER_COOKIE_DURATION"] = 60 * 60 * 24 * config.REMEMBER_COOKIE_DAYS
     logging.basicConfig(level=logging.INFO)
 
-    from crowdfund import auth, cli, db, errors, i18n, mail, security
+    from crowdfund import auth, cli, db, errors, formatting, i18n, mail, security
     from crowdfund.extensions import api, csrf, limiter
     from crowdfund.views import register_blueprints
 
     db.init_app(app)
+    limiter.init_app(app)  # before CSRF: requests with bad tokens still count toward the limit
     csrf.init_app(app)
-    limiter.init_app(app)
     i18n.init_app(app)
+    formatting.init_app(app)
     auth.init_app(app)
     mail.init_app(app)
     security.init_app(app)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
-from crowdfund import db
+from crowdfund import cli_projects, db
 from crowdfund.domain.roles import parse_role
 from crowdfund.services import accounts
 
@@ -13,9 +14,11 @@ from crowdfund.services import accounts
 def init_app(app: Flask) -> None:
     for command in (init_db_command, create_user_command, create_token_command, seed_demo_command):
         app.cli.add_command(command)
+    cli_projects.init_app(app)
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Upgrade the database to the newest migration (SQLite or PostgreSQL by DATABASE_URL)."""
     from crowdfund.migrate import upgrade_to_head
@@ -32,6 +35,7 @@ def _roles(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--password", required=True)
 @click.option("--name", required=True)
@@ -53,6 +57,7 @@ def create_user_command(email: str, password: str, name: str, roles: list) -> No
 
 
 @click.command("create-token")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--name", default="cli", show_default=True)
 def create_token_command(email: str, name: str) -> None:
@@ -67,6 +72,7 @@ def create_token_command(email: str, name: str) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--projects", "extra_projects", default=0, type=click.IntRange(0, 100_000),
               help="Also generate this many synthetic projects (for load tests).")
 def seed_demo_command(extra_projects: int) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,18 @@ def handle_http_exception(error: HTTPException) -> Any:
     title, text = MESSAGES.get(code, (error.name, error.description))
     headers = error.get_response().headers if code in (405, 429) else {}
     kept = {k: v for k, v in headers.items() if k in ("Allow", "Retry-After")}
-    return render_template("errors/error.html", code=code, title=title, text=text), code, kept
+    try:
+        body = render_template("errors/error.html", code=code, title=title, text=text)
+    except Exception:  # e.g. the database is down and the layout cannot load the user
+        log.exception("Error page %s could not be rendered; sending the plain fallback", code)
+        body = FALLBACK_PAGE.format(code=code, title=escape(str(title)), text=escape(str(text)))
+    return body, code, kept
+
+
+FALLBACK_PAGE = (
+    '<!doctype html><html lang="de"><meta charset="utf-8"><title>{code} {title}</title>'
+    '<main><h1>{title}</h1><p>{text}</p><p><a href="/">Crowdfunding Kassel</a></p></main></html>'
+)
 
 
 def handle_unexpected(error: Exception) -> Any:

@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["get_locale"] = current_language
+    app.context_processor(lambda: {"current_locale": current_language()})
 
 
 def current_language() -> str:

@@ -82,10 +82,11 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
 
 @pytest.fixture
 def session(app: Flask):
-    from crowdfund import db
-
-    with app.app_context():
-        yield db.session()
+    """A session of the test's own, outside any app context, so requests keep their own `g`."""
+    db_session = app.extensions["db_sessionmaker"]()
+    yield db_session
+    db_session.rollback()
+    db_session.close()
 
 
 @pytest.fixture

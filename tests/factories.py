@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from itertools import count
+from typing import NamedTuple
 
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from crowdfund.domain.roles import Role
 from crowdfund.models.contests import Contest, District
-from crowdfund.models.projects import Project
+from crowdfund.models.pledges import Pledge
+from crowdfund.models.projects import Project, ProjectUpdate, TeamMember
+from crowdfund.models.rewards import Reward
 from crowdfund.models.users import User
 from crowdfund.services import accounts
 
@@ -57,3 +61,122 @@ def make_project(session: Session, *, initiator: User, contest: Contest, distric
     session.add(project)
     session.commit()
     return project
+
+
+# --- campaigns (public side) -------------------------------------------------------------------------------
+
+
+def make_campaign(session: Session, *, initiator: User, contest: Contest, district: District, state: str = "live",
+                  **fields: object) -> Project:
+    """A project with every field the public pages show; `fields` override the defaults."""
+    n = next(_seq)
+    now = datetime.now(UTC)
+    values: dict[str, object] = {
+        "slug": f"campaign-{n}", "title": f"Campaign {n}", "pitch": "A pitch for Kassel.",
+        "description": "## Plan\n\nWe build it **together**.", "category": "digital", "state": state,
+        "threshold_cents": 100_000, "deadline": now + timedelta(days=10), "published_at": now,
+    }
+    values.update(fields)
+    project = Project(contest=contest, district=district, initiator=initiator, **values)
+    session.add(project)
+    session.commit()
+    return project
+
+
+def make_reward(session: Session, project: Project, *, title: str = "Postcard", min_amount_cents: int = 1_000,
+                quantity_total: int | None = None, quantity_claimed: int = 0) -> Reward:
+    reward = Reward(project=project, title=title, min_amount_cents=min_amount_cents,
+                    quantity_total=quantity_total, quantity_claimed=quantity_claimed)
+    session.add(reward)
+    session.commit()
+    return reward
+
+
+def make_pledge(session: Session, project: Project, backer: User, amount_cents: int, *,
+                status: str = "active", reward: Reward | None = None) -> Pledge:
+    pledge = Pledge(project=project, backer=backer, amount_cents=amount_cents, status=status, reward=reward)
+    session.add(pledge)
+    session.commit()
+    return pledge
+
+
+def make_update(session: Session, project: Project, *, title: str = "News", body: str = "It *works*.",
+                created_at: datetime | None = None) -> ProjectUpdate:
+    update = ProjectUpdate(project=project, title=title, body=body, created_at=created_at or datetime.now(UTC))
+    session.add(update)
+    session.commit()
+    return update
+
+
+def make_team_member(session: Session, project: Project, *, name: str = "Lea", role: str = "",
+                     position: int = 0) -> TeamMember:
+    member = TeamMember(project=project, name=name, role=role, position=position)
+    session.add(member)
+    session.commit()
+    return member
+
+
+def make_backers(session: Session, n: int) -> list[User]:
+    """Insert `n` users in one statement (no password hashing: they never log in)."""
+    first = next(_seq)
+    rows = [{"email": f"backer{first}-{i}@example.org", "name": f"Backer {i}", "password_hash": "x" * 20}
+            for i in range(n)]
+    session.execute(insert(User), rows)
+    session.commit()
+    return list(session.scalars(select(User).where(User.email.like(f"backer{first}-%")).order_by(User.id)))
+
+
+class CampaignWorld(NamedTuple):
+    contest: Contest
+    district: District
+    other_district: District
+    initiator: User
+
+
+def make_campaign_world(session: Session) -> CampaignWorld:
+    """A running contest, two districts (Mitte, Wesertor) and an initiator."""
+    initiator = make_user(session, Role.INITIATOR, name="Ida Initiator")
+    return CampaignWorld(make_contest(session), make_district(session, "Mitte"),
+                         make_district(session, "Wesertor"), initiator)
+
+
+# --- pitches and review (initiator and admin side) ----------------------------------------------------------
+
+
+def make_open_contest(session: Session, now: datetime | None = None, name: str = "Wettbewerb offen") -> Contest:
+    """A contest taking submissions now; its crowdfunding window runs from 30 to 90 days ahead."""
+    now = now or datetime.now(UTC)
+    day = timedelta(days=1)
+    contest = Contest(
+        slug=f"open-contest-{next(_seq)}", name=name,
+        submission_start=now - 10 * day, submission_end=now + 10 * day, review_end=now + 20 * day,
+        funding_start=now + 30 * day, funding_end=now + 90 * day, jury_end=now + 100 * day,
+        results_at=now + 110 * day,
+    )
+    session.add(contest)
+    session.commit()
+    return contest
+
+
+def make_complete_pitch(session: Session, *, initiator: User, contest: Contest, district: District,
+                        state: str = "draft", title: str | None = None) -> Project:
+    """A pitch with all that submission needs: description, a deadline inside the funding window, recipient."""
+    project = make_project(session, initiator=initiator, contest=contest, district=district, state=state,
+                           title=title)
+    project.description = "## Plan\n\nWe build it **together**."
+    project.deadline = contest.funding_start + (contest.funding_end - contest.funding_start) / 2
+    project.recipient_name = "Verein Nachbarschaft e. V."
+    project.recipient_address = "Königsplatz 1\n34117 Kassel"
+    session.commit()
+    return project
+
+
+def png_bytes(width: int = 64, height: int = 48, color: tuple[int, int, int] = (200, 40, 40)) -> bytes:
+    """A real PNG image of one colour."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, "PNG")
+    return buffer.getvalue()

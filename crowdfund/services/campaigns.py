@@ -1,21 +1,25 @@
-"""Public campaign queries: list with search, filters, sorting and pages; one campaign with its totals.
+"""Public campaign queries: list with search, filters, sorting and pages; one campaign with its totals;
+the districts with their project counts.
 
-Each query runs a fixed number of SQL statements, however many projects, rewards or pledges exist."""
+Each query runs a fixed number of SQL statements, however many projects, rewards or pledges exist.
+Only projects in a public state are ever returned; drafts and pitches under review stay private."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Select, case, distinct, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from crowdfund.domain.projects import PUBLIC_STATES
+from crowdfund.domain.projects import PUBLIC_STATES, percent_funded, threshold_reached
 from crowdfund.models.contests import District
 from crowdfund.models.pledges import COUNTING_STATUSES, Pledge
 from crowdfund.models.projects import Project
 
 PAGE_SIZE = 12
+_PUBLIC = sorted(PUBLIC_STATES)
 
 
 class Sort(StrEnum):
@@ -23,6 +27,10 @@ class Sort(StrEnum):
     ENDING_SOON = "ending_soon"
     MOST_BACKERS = "most_backers"
     PERCENT_FUNDED = "percent_funded"
+
+
+class UnknownDistrict(LookupError):
+    """The district slug of a filter names no district."""
 
 
 @dataclass(frozen=True)
@@ -45,11 +53,16 @@ class Campaign:
 
     @property
     def percent_funded(self) -> int:
-        return self.pledged_cents * 100 // self.project.threshold_cents
+        return percent_funded(self.pledged_cents, self.project.threshold_cents)
 
     @property
     def threshold_reached(self) -> bool:
-        return self.pledged_cents >= self.project.threshold_cents
+        return threshold_reached(self.pledged_cents, self.project.threshold_cents)
+
+    @property
+    def percent_of_goal(self) -> int | None:
+        goal = self.project.goal_cents
+        return None if not goal else percent_funded(self.pledged_cents, goal)
 
 
 @dataclass(frozen=True)
@@ -58,42 +71,60 @@ class CampaignPage:
     total: int
     page: int
     page_size: int
+    district: District | None = None
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.page_size))
 
 
-def _totals_subquery():
-    return (
-        select(
-            Pledge.project_id.label("project_id"),
-            func.sum(Pledge.amount_cents).label("pledged"),
-            func.count(distinct(Pledge.backer_id)).label("backers"),
-        )
-        .where(Pledge.status.in_(COUNTING_STATUSES))
-        .group_by(Pledge.project_id)
-        .subquery()
-    )
+@dataclass(frozen=True)
+class DistrictCount:
+    district: District
+    projects: int
 
 
-def _filtered(stmt: Select, flt: CampaignFilter) -> Select:
+def _counting(*criteria: Any) -> ColumnElement[bool]:
+    return and_(Pledge.status.in_(COUNTING_STATUSES), *criteria)
+
+
+def _correlated_totals() -> tuple[Any, Any]:
+    # Evaluated per returned row; PostgreSQL postpones them past ORDER BY ... LIMIT when not sorted on.
+    pledged = (select(func.coalesce(func.sum(Pledge.amount_cents), 0))
+               .where(_counting(Pledge.project_id == Project.id)).scalar_subquery())
+    backers = (select(func.count(distinct(Pledge.backer_id)))
+               .where(_counting(Pledge.project_id == Project.id)).scalar_subquery())
+    return pledged, backers
+
+
+def _with_totals(stmt: Select, sort: Sort) -> tuple[Select, Any, Any]:
+    """Add pledged cents and distinct backers: grouped once when sorted by them, else per row."""
+    if sort not in (Sort.MOST_BACKERS, Sort.PERCENT_FUNDED):
+        pledged, backers = _correlated_totals()
+        return stmt.add_columns(pledged, backers), pledged, backers
+    totals = (select(Pledge.project_id, func.sum(Pledge.amount_cents).label("pledged"),
+                     func.count(distinct(Pledge.backer_id)).label("backers"))
+              .where(_counting()).group_by(Pledge.project_id).subquery())
+    pledged, backers = func.coalesce(totals.c.pledged, 0), func.coalesce(totals.c.backers, 0)
+    stmt = stmt.outerjoin(totals, totals.c.project_id == Project.id).add_columns(pledged, backers)
+    return stmt, pledged, backers
+
+
+def _filtered(stmt: Select, flt: CampaignFilter, district: District | None) -> Select:
     if flt.state and flt.state not in PUBLIC_STATES:
         raise ValueError(f"state {flt.state!r} is not public")  # drafts never leak into public lists
-    stmt = stmt.where(Project.state.in_([flt.state] if flt.state else sorted(PUBLIC_STATES)))
-    if flt.district:
-        stmt = stmt.where(Project.district_id == select(District.id).where(District.slug == flt.district)
-                          .scalar_subquery())
+    stmt = stmt.where(Project.state.in_([flt.state] if flt.state else _PUBLIC))
+    if district is not None:
+        stmt = stmt.where(Project.district_id == district.id)
     if flt.category:
         stmt = stmt.where(Project.category == flt.category)
-    if flt.q.strip():
-        needle = flt.q.strip().lower()
-        stmt = stmt.where(or_(func.lower(Project.title).contains(needle, autoescape=True),
-                              func.lower(Project.pitch).contains(needle, autoescape=True)))
+    if needle := flt.q.strip():
+        stmt = stmt.where(Project.title.icontains(needle, autoescape=True)
+                          | Project.pitch.icontains(needle, autoescape=True))
     return stmt
 
 
-def _ordering(sort: Sort, pledged, backers) -> list:
+def _ordering(sort: Sort, pledged: Any, backers: Any) -> list[Any]:
     live_first = case((Project.state == "live", 0), else_=1)
     return {
         Sort.NEWEST: [Project.published_at.desc().nulls_last(), Project.id.desc()],
@@ -103,42 +134,69 @@ def _ordering(sort: Sort, pledged, backers) -> list:
     }[sort]
 
 
+def get_district(session: Session, slug: str) -> District | None:
+    """Return the district with this slug, or None."""
+    return session.scalars(select(District).where(District.slug == slug)).first()
+
+
 def list_campaigns(session: Session, flt: CampaignFilter, page_size: int = PAGE_SIZE) -> CampaignPage:
-    """Return one page of public campaigns matching `flt`, with totals (two SQL statements)."""
-    totals = _totals_subquery()
-    pledged = func.coalesce(totals.c.pledged, 0)
-    backers = func.coalesce(totals.c.backers, 0)
-    base = _filtered(select(Project, pledged, backers).outerjoin(totals, totals.c.project_id == Project.id), flt)
-    total = session.scalar(_filtered(select(func.count(Project.id)), flt)) or 0
+    """Return one page of public campaigns matching `flt`, with totals.
+
+    One statement (the total rides along as a window count); one more to look up a district filter,
+    and one more to count only when the page lies beyond the last. An unknown district raises."""
+    district = None
+    if flt.district:
+        district = get_district(session, flt.district)
+        if district is None:
+            raise UnknownDistrict(flt.district)
     page = max(1, flt.page)
-    stmt = (base.options(joinedload(Project.district)).order_by(*_ordering(flt.sort, pledged, backers))
+    stmt = select(Project).options(joinedload(Project.district, innerjoin=True))
+    stmt, pledged, backers = _with_totals(_filtered(stmt, flt, district), flt.sort)
+    stmt = (stmt.add_columns(func.count().over()).order_by(*_ordering(flt.sort, pledged, backers))
             .limit(page_size).offset((page - 1) * page_size))
-    items = [Campaign(p, int(c), int(b)) for p, c, b in session.execute(stmt)]
-    return CampaignPage(items=items, total=total, page=page, page_size=page_size)
+    rows = session.execute(stmt).all()
+    if rows:
+        total = int(rows[0][3])
+    else:
+        total = 0 if page == 1 else session.scalar(_filtered(select(func.count(Project.id)), flt, district)) or 0
+    items = [Campaign(p, int(pledged_cents), int(n)) for p, pledged_cents, n, _total in rows]
+    return CampaignPage(items=items, total=total, page=page, page_size=page_size, district=district)
 
 
 def campaign_totals(session: Session, project_id: int) -> tuple[int, int]:
     """Return (pledged cents, distinct backers) of the pledges that count toward the campaign."""
     row = session.execute(
         select(func.coalesce(func.sum(Pledge.amount_cents), 0), func.count(distinct(Pledge.backer_id)))
-        .where(Pledge.project_id == project_id, Pledge.status.in_(COUNTING_STATUSES))
+        .where(_counting(Pledge.project_id == project_id))
     ).one()
     return int(row[0]), int(row[1])
 
 
-def get_campaign(session: Session, slug: str, *, public_only: bool = True) -> Campaign | None:
-    """Return the campaign with this slug, its team, rewards and updates loaded (constant statements)."""
-    stmt = (select(Project).where(Project.slug == slug)
-            .options(joinedload(Project.district), joinedload(Project.contest),
-                     selectinload(Project.team), selectinload(Project.rewards), selectinload(Project.updates)))
+def get_campaign(session: Session, slug: str, *, public_only: bool = True, details: bool = True) -> Campaign | None:
+    """Return the campaign with this slug and its totals (one statement).
+
+    With `details`, its team, rewards and updates are loaded too (one statement each)."""
+    pledged, backers = _correlated_totals()
+    stmt = (select(Project, pledged, backers).where(Project.slug == slug)
+            .options(joinedload(Project.district, innerjoin=True), joinedload(Project.contest, innerjoin=True)))
+    if details:
+        stmt = stmt.options(selectinload(Project.team), selectinload(Project.rewards), selectinload(Project.updates))
     if public_only:
-        stmt = stmt.where(Project.state.in_(sorted(PUBLIC_STATES)))
-    project = session.scalars(stmt).first()
-    if project is None:
+        stmt = stmt.where(Project.state.in_(_PUBLIC))
+    row = session.execute(stmt).first()
+    if row is None:
         return None
-    pledged, backers = campaign_totals(session, project.id)
-    return Campaign(project, pledged, backers)
+    return Campaign(row[0], int(row[1]), int(row[2]))
+
+
+def district_overview(session: Session) -> list[DistrictCount]:
+    """Return every district with its number of public projects, by name (one grouped statement)."""
+    stmt = (select(District, func.count(Project.id))
+            .outerjoin(Project, and_(Project.district_id == District.id, Project.state.in_(_PUBLIC)))
+            .group_by(District.id).order_by(District.name))
+    return [DistrictCount(district, int(n)) for district, n in session.execute(stmt)]
 
 
 def districts(session: Session) -> list[District]:
+    """Return every district, by name."""
     return list(session.scalars(select(District).order_by(District.name)))

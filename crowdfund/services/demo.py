@@ -1,4 +1,5 @@
-"""The demo: contest, districts, users for every role and believable pitches. Idempotent."""
+"""The demo: contest, districts, users for every role and believable campaigns with teams, rewards and
+updates (no pledges: those come through the payment provider). Idempotent."""
 
 from __future__ import annotations
 
@@ -6,17 +7,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, selectinload
 
 from crowdfund.db import utcnow
 from crowdfund.domain.categories import CATEGORIES
 from crowdfund.domain.districts import KASSEL_DISTRICTS, slugify
 from crowdfund.domain.roles import Role
 from crowdfund.models.contests import Contest, District
-from crowdfund.models.projects import Project
+from crowdfund.models.projects import Project, ProjectUpdate, TeamMember
+from crowdfund.models.rewards import Reward
 from crowdfund.models.users import User
 from crowdfund.services import accounts
+from crowdfund.services.demo_content import DESCRIPTION, PITCHES, REWARDS, TEAMS, UPDATES, Pitch
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CONTEST_SLUG = "crowdfunding-wettbewerb-kassel-2027"
@@ -28,35 +31,6 @@ DEMO_USERS: tuple[tuple[str, str, str, tuple[Role, ...]], ...] = (
     ("unterstuetzer@demo.crowdfunding-kassel.de", "Bea Backer", "demo-backer-2027", ()),
 )
 
-# title, district, category, threshold EUR, goal EUR, days to deadline (negative: ended), state, pitch
-PITCHES: tuple[tuple[str, str, str, int, int | None, int, str, str], ...] = (
-    ("Reparaturstation am Kulturbahnhof", "Mitte", "mobility", 2500, 4000, 40, "live",
-     "Eine offene Fahrrad-Reparaturstation mit Werkzeug, Luftpumpe und QR-Anleitungen – rund um die Uhr "
-     "für alle, die in Kassel mit dem Rad unterwegs sind."),
-    ("Sensorboxen für gute Luft in Bettenhausen", "Bettenhausen", "digital", 3000, 5000, 55, "live",
-     "Zwanzig selbstgebaute Messboxen zeigen offen und in Echtzeit, wie es um Feinstaub und Lärm in "
-     "unserem Stadtteil steht – gebaut gemeinsam mit der Schule am Lindenberg."),
-    ("Digitale Sprechstunde für Ältere im Wesertor", "Wesertor", "education", 1800, None, 30, "live",
-     "Jugendliche erklären Seniorinnen und Senioren jeden Mittwoch Smartphone, Online-Termine und "
-     "Videotelefonie – in der Stadtteilbibliothek, kostenlos und geduldig."),
-    ("Gemeinschaftsgarten am Fuldaufer", "Unterneustadt", "environment", 4200, 6000, 70, "live",
-     "Hochbeete, ein Regenwassertank und eine Tauschbörse für Saatgut machen aus einer Brachfläche am "
-     "Fuldaufer einen Garten für die ganze Nachbarschaft."),
-    ("Nachbarschaftswerkstatt Rothenditmold", "Rothenditmold", "neighbourhood", 5000, 8000, -10, "funded",
-     "Eine offene Werkstatt mit 3D-Drucker, Nähmaschinen und Werkbänken, in der Nachbarinnen und "
-     "Nachbarn reparieren, bauen und voneinander lernen."),
-    ("Klangpfad im Bergpark", "Bad Wilhelmshöhe", "culture", 6000, None, -20, "not_funded",
-     "Zwölf Hörstationen erzählen mit Stimmen aus Kassel die Geschichte des Bergparks – per QR-Code "
-     "auf dem eigenen Telefon, barrierearm und mehrsprachig."),
-)
-
-DESCRIPTION = (
-    "## Worum es geht\n\n{pitch}\n\n## Warum in {district}?\n\nSmart Kassel²³ heißt: die Stadt in jedem "
-    "der 23 Stadtteile gemeinsam smarter machen – technisch, sozial und vor allem kreativ. Unsere Idee "
-    "kommt aus Bürgerhand und soll im Stadtteil sichtbar werden.\n\n## Was mit dem Geld passiert\n\n"
-    "- Material und Ausstattung\n- Aufbau gemeinsam mit Freiwilligen\n- Betrieb im ersten Jahr\n"
-)
-
 
 @dataclass
 class SeedReport:
@@ -64,7 +38,8 @@ class SeedReport:
     logins: list[tuple[str, str, str]] = field(default_factory=list)
 
     def add(self, kind: str, n: int = 1) -> None:
-        self.created[kind] = self.created.get(kind, 0) + n
+        if n:
+            self.created[kind] = self.created.get(kind, 0) + n
 
     def summary(self) -> str:
         made = ", ".join(f"{n} {kind}" for kind, n in self.created.items()) or "nothing new (already seeded)"
@@ -87,11 +62,13 @@ def seed_demo(session: Session, *, extra_projects: int = 0, now: datetime | None
     contest = _seed_contest(session, report, now)
     users = _seed_users(session, report)
     initiator = users["initiative@demo.crowdfunding-kassel.de"]
-    for title, district, category, threshold, goal, days, state, pitch in PITCHES:
-        _ensure_project(session, report, slug=slugify(title), title=title, pitch=pitch, category=category,
-                        district=districts[district], contest=contest, initiator=initiator, state=state,
-                        threshold_cents=threshold * 100, goal_cents=goal * 100 if goal else None,
-                        deadline=end_of_day_berlin(now + timedelta(days=days)))
+    existing = _demo_projects(session)
+    for position, pitch in enumerate(PITCHES):
+        project = existing.get(slugify(pitch.title))
+        if project is None:
+            project = _new_project(session, pitch, districts[pitch.district], contest, initiator, now, position)
+            report.add("projects")
+        _seed_extras(session, report, project, now)
     if extra_projects:
         _seed_synthetic(session, report, extra_projects, list(districts.values()), contest, initiator, now)
     session.flush()
@@ -140,29 +117,71 @@ def _seed_users(session: Session, report: SeedReport) -> dict[str, User]:
     return users
 
 
-def _ensure_project(session: Session, report: SeedReport, **fields: object) -> None:
-    if session.scalar(select(func.count()).select_from(Project).where(Project.slug == fields["slug"])):
-        return
-    description = DESCRIPTION.format(pitch=fields["pitch"], district=fields["district"].name)
-    session.add(Project(description=description, **fields))
-    report.add("projects")
+def _demo_projects(session: Session) -> dict[str, Project]:
+    slugs = [slugify(pitch.title) for pitch in PITCHES]
+    stmt = (select(Project).where(Project.slug.in_(slugs))
+            .options(selectinload(Project.team), selectinload(Project.rewards), selectinload(Project.updates)))
+    return {project.slug: project for project in session.scalars(stmt)}
+
+
+def _new_project(session: Session, pitch: Pitch, district: District, contest: Contest, initiator: User,
+                 now: datetime, position: int) -> Project:
+    project = Project(
+        slug=slugify(pitch.title), title=pitch.title, pitch=pitch.pitch, category=pitch.category,
+        description=DESCRIPTION.format(pitch=pitch.pitch, district=district.name), district=district,
+        contest=contest, initiator=initiator, state=pitch.state, threshold_cents=pitch.threshold_eur * 100,
+        goal_cents=pitch.goal_eur * 100 if pitch.goal_eur else None,
+        deadline=end_of_day_berlin(now + timedelta(days=pitch.days_to_deadline)),
+        published_at=contest.funding_start + timedelta(hours=position),
+    )
+    session.add(project)
+    return project
+
+
+def _seed_extras(session: Session, report: SeedReport, project: Project, now: datetime) -> None:
+    """Give a demo campaign its team, rewards and updates, each only if it has none yet."""
+    if not project.team:
+        project.team = [TeamMember(name=name, role=role, position=i)
+                        for i, (name, role) in enumerate(TEAMS.get(project.title, ()))]
+        report.add("team members", len(project.team))
+    if not project.rewards:
+        project.rewards = [
+            Reward(title=r.title, description=r.description, min_amount_cents=r.min_eur * 100,
+                   quantity_total=r.quantity, delivery_estimate=_month(now, r.delivery_in_months))
+            for r in REWARDS.get(project.title, ())
+        ]
+        report.add("rewards", len(project.rewards))
+    if not project.updates:
+        project.updates = [ProjectUpdate(title=u.title, body=u.body, created_at=now - timedelta(days=u.days_ago))
+                           for u in UPDATES.get(project.title, ())]
+        report.add("updates", len(project.updates))
+
+
+def _month(now: datetime, months_ahead: int) -> str:
+    """Return the month `months_ahead` after `now` as "YYYY-MM" (a reward's delivery estimate)."""
+    index = now.year * 12 + now.month - 1 + months_ahead
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def _seed_synthetic(session: Session, report: SeedReport, count: int, districts: list[District],
                     contest: Contest, initiator: User, now: datetime) -> None:
+    """Bulk-insert the missing synthetic live campaigns `projektidee-00001` ... (for load tests)."""
     have = set(session.scalars(select(Project.slug).where(Project.slug.like("projektidee-%"))))
+    rows = []
     for i in range(1, count + 1):
         slug = f"projektidee-{i:05d}"
         if slug in have:
             continue
         district = districts[i % len(districts)]
-        title = f"Projektidee {i:05d} für {district.name}"
-        _ensure_project(
-            session, report, slug=slug, title=title, category=CATEGORIES[i % len(CATEGORIES)],
-            pitch=f"Eine synthetische Idee aus Bürgerhand für {district.name}, erzeugt für Lasttests.",
-            district=district, contest=contest, initiator=initiator, state="live",
-            threshold_cents=100_000 + (i % 50) * 10_000, goal_cents=None,
-            deadline=end_of_day_berlin(now + timedelta(days=5 + i % 80)),
-        )
-        if i % 500 == 0:
-            session.flush()
+        pitch = f"Eine synthetische Idee aus Bürgerhand für {district.name}, erzeugt für Lasttests."
+        rows.append({
+            "slug": slug, "title": f"Projektidee {i:05d} für {district.name}", "pitch": pitch,
+            "description": DESCRIPTION.format(pitch=pitch, district=district.name),
+            "category": CATEGORIES[i % len(CATEGORIES)], "state": "live", "district_id": district.id,
+            "contest_id": contest.id, "initiator_id": initiator.id, "threshold_cents": 100_000 + (i % 50) * 10_000,
+            "goal_cents": None, "deadline": end_of_day_berlin(now + timedelta(days=5 + i % 80)),
+            "published_at": contest.funding_start + timedelta(minutes=i), "created_at": now, "updated_at": now,
+        })
+    for start in range(0, len(rows), 500):
+        session.execute(insert(Project), rows[start:start + 500])
+    report.add("projects", len(rows))

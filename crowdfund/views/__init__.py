@@ -19,11 +19,14 @@ def safe_next(target: str | None, default: str) -> str:
 
 
 def register_blueprints(app: Flask, api: Api) -> None:
-    from crowdfund.views import account, admin, auth, main
+    from crowdfund.views import account, admin, auth, campaigns, contests, main, projects, review, rewards
     from crowdfund.views.api import register as register_api
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(campaigns.bp)
+    for blueprint in (projects.bp, rewards.bp, review.bp, contests.bp):
+        app.register_blueprint(blueprint)
     register_api(api)

@@ -14,9 +14,10 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 
 def _render(status: int = 200, **forms):
     locale = current_user.locale or session.get("lang", "de")
-    forms.setdefault("profile_form", ProfileForm(obj=current_user, locale=locale))
-    forms.setdefault("password_form", ChangePasswordForm())
-    forms.setdefault("token_form", TokenForm())
+    # Forms that were not submitted must not pick up the submitted form's fields.
+    forms.setdefault("profile_form", ProfileForm(formdata=None, obj=current_user, locale=locale))
+    forms.setdefault("password_form", ChangePasswordForm(formdata=None))
+    forms.setdefault("token_form", TokenForm(formdata=None))
     tokens = [t for t in current_user.tokens if t.revoked_at is None]
     return render_template("account/profile.html", tokens=tokens, revoke_form=EmptyForm(), **forms), status
 
@@ -51,7 +52,7 @@ def change_password():
         else:
             accounts.set_password(db.session(), current_user, form.password.data, actor_id=current_user.id)
             db.session().commit()
-            login_user(current_user)  # refresh this session; all others are now logged out
+            login_user(current_user._get_current_object())  # re-sign this session; others are now logged out
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("account.profile"))
     return _render(422, password_form=form)

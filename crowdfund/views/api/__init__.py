@@ -10,9 +10,9 @@ BEARER_SCHEME = {"type": "http", "scheme": "bearer", "description": "Personal AP
 
 
 def register(api: Api) -> None:
-    from crowdfund.views.api import me
+    from crowdfund.views.api import me, projects
 
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
-    for blueprint in (me.blp,):
+    for blueprint in (me.blp, projects.blp):
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
