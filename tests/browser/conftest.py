@@ -48,3 +48,9 @@ def requests_seen(page) -> list[str]:
 
     page.route("**/*", route)
     return seen
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    """A German-speaking visitor, as most of the platform's users are."""
+    return {**browser_context_args, "locale": "de-DE"}

@@ -1,6 +1,7 @@
 import os
 import re
 
+import redis
 from sqlalchemy import select
 
 from crowdfund import create_app
@@ -144,3 +145,26 @@ def test_password_reset_for_unknown_address_sends_nothing_and_says_the_same(clie
     assert response.status_code == 200
     outbox = app.config["MAIL_OUTBOX_DIR"]
     assert not os.path.exists(outbox) or os.listdir(outbox) == []
+
+
+def test_without_an_smtp_server_mail_is_written_to_the_outbox_as_eml(client, app, session):
+    make_user(session, email="otto@example.org")
+    token = csrf_token(client, "/auth/reset")
+    client.post("/auth/reset", data={"email": "otto@example.org", "csrf_token": token})
+    files = os.listdir(app.config["MAIL_OUTBOX_DIR"])
+    assert len(files) == 1 and files[0].endswith(".eml")
+    with open(os.path.join(app.config["MAIL_OUTBOX_DIR"], files[0]), "rb") as fh:
+        raw = fh.read()
+    assert b"To: otto@example.org" in raw and b"/auth/reset/" in raw
+
+
+def test_login_rate_limit_can_live_in_redis(database_url, tmp_path):
+    redis_url = "redis://127.0.0.1:6379/15"
+    app = create_app(make_test_config(database_url, tmp_path, RATELIMIT_STORAGE_URI=redis_url,
+                                      LOGIN_RATE_LIMIT="3 per minute"))
+    redis.Redis.from_url(redis_url).flushdb()
+    client = app.test_client()
+    data = {"email": "a@example.org", "password": "x", "csrf_token": csrf_token(client, "/auth/login")}
+    statuses = [client.post("/auth/login", data=data).status_code for _ in range(4)]
+    assert statuses == [422, 422, 422, 429]
+    assert any(b"LIMITER" in key for key in redis.Redis.from_url(redis_url).keys("*"))
