@@ -47,7 +47,7 @@ system-test:
 	$(call apt_install,$(TEST_PACKAGES))
 
 translations: $(VENV)/.runtime
-	@$(BIN)/pybabel compile -q -d crowdfund/translations
+	@$(BIN)/pybabel compile -d crowdfund/translations > /dev/null
 
 update-translations: $(VENV)/.dev
 	$(BIN)/python bin/translations.py update

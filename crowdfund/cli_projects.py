@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from crowdfund import db
 from crowdfund.db import utcnow
@@ -17,6 +18,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("publish-due")
+@with_appcontext
 def publish_due_command() -> None:
     """Publish every approved project whose contest's crowdfunding window has started."""
     session = db.session()
