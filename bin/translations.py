@@ -59,6 +59,7 @@ def update() -> None:
                 if message.id and not (all(message.string) if isinstance(message.string, tuple) else message.string):
                     message.string = message.id
         catalog.obsolete.clear()
+        catalog.fuzzy = False  # a fuzzy header would make pybabel skip the whole catalogue
         po_path(locale).parent.mkdir(parents=True, exist_ok=True)
         with po_path(locale).open("wb") as fh:
             write_po(fh, catalog, omit_header=False, sort_output=True, include_lineno=False)
@@ -79,6 +80,8 @@ def problems(locale: str, template: Catalog) -> list[str]:
             found.append(f"{locale}: empty {message.id!r}")
         elif have.fuzzy:
             found.append(f"{locale}: fuzzy {message.id!r}")
+    if catalog.fuzzy:
+        found.append(f"{locale}: the catalogue header is marked fuzzy (it would not be compiled)")
     for message, errors in catalog.check():
         found += [f"{locale}: {message.id!r}: {error}" for error in errors]
     return found

@@ -50,3 +50,15 @@ def test_upgrading_twice_is_harmless(empty_database_url):
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     engine.dispose()
     assert version
+
+
+def test_check_constraints_of_the_models_exist_in_the_migrated_database(empty_database_url):
+    upgrade_to_head(empty_database_url)
+    engine = make_engine(empty_database_url)
+    with engine.connect() as conn:
+        inspector = inspect(conn)
+        found = {c["name"] for t in Base.metadata.sorted_tables for c in inspector.get_check_constraints(t.name)}
+    engine.dispose()
+    wanted = {c.name for t in Base.metadata.sorted_tables for c in t.constraints
+              if c.__class__.__name__ == "CheckConstraint"}
+    assert wanted <= found, sorted(wanted - found)

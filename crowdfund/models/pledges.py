@@ -6,12 +6,13 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crowdfund.db import Base, utcnow
+from crowdfund.domain.pledges import COUNTING
 from crowdfund.models.projects import Project
 from crowdfund.models.rewards import Reward
 from crowdfund.models.users import User
 
 # Pledges in these states count toward a campaign's total and backer count.
-COUNTING_STATUSES = ("active", "charging", "processing", "action_required", "paid")
+COUNTING_STATUSES = tuple(sorted(COUNTING))
 
 
 class Pledge(Base):
@@ -20,6 +21,7 @@ class Pledge(Base):
     __tablename__ = "pledges"
     __table_args__ = (
         CheckConstraint("amount_cents > 0", name="amount_positive"),
+        CheckConstraint("refunded_cents >= 0 AND refunded_cents <= paid_cents", name="refund_within_paid"),
         Index("ix_pledges_project_status", "project_id", "status"),
     )
 
@@ -32,6 +34,16 @@ class Pledge(Base):
     status: Mapped[str] = mapped_column(String(30), default="pending_setup")
     anonymous: Mapped[bool] = mapped_column(default=False)
     message: Mapped[str] = mapped_column(Text, default="")
+    # Provider references (the payment method is saved by a SetupIntent, charged at settlement)
+    customer_id: Mapped[str | None] = mapped_column(String(64))
+    setup_intent_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    payment_method_id: Mapped[str | None] = mapped_column(String(64))
+    payment_method_type: Mapped[str | None] = mapped_column(String(20))
+    payment_intent_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    paid_cents: Mapped[int] = mapped_column(default=0)
+    refunded_cents: Mapped[int] = mapped_column(default=0)
+    action_required_at: Mapped[datetime | None]
+    paid_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
