@@ -79,6 +79,10 @@ class BaseConfig:
     STRIPE_WEBHOOK_SECRET = ""
     STRIPE_API_BASE = ""
     STRIPE_JS_URL = ""
+    PLEDGE_MIN_CENTS = 100
+    PLEDGE_MAX_CENTS = 1_000_000
+    PAYMENT_FIX_WINDOW_DAYS = 7
+    PAYMENT_METHOD_TYPES = "card,sepa_debit"
 
     # Uploads and receipts live outside the code tree
     STORAGE_DIR = ""

@@ -26,7 +26,7 @@ def create_app(config: BaseConfig | str | None = None) -> Flask:
     app.config["REMEMBER_COOKIE_DURATION"] = 60 * 60 * 24 * config.REMEMBER_COOKIE_DAYS
     logging.basicConfig(level=logging.INFO)
 
-    from crowdfund import auth, cli, db, errors, formatting, i18n, mail, security
+    from crowdfund import auth, cli, db, errors, formatting, gateway, i18n, mail, security
     from crowdfund.extensions import api, csrf, limiter
     from crowdfund.views import register_blueprints
 
@@ -37,6 +37,7 @@ def create_app(config: BaseConfig | str | None = None) -> Flask:
     formatting.init_app(app)
     auth.init_app(app)
     mail.init_app(app)
+    gateway.init_app(app)
     security.init_app(app)
     api.init_app(app)
     register_blueprints(app, api)

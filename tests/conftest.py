@@ -18,6 +18,8 @@ from config import TestConfig
 from crowdfund import create_app
 from crowdfund.db import Base, make_engine, normalize_url
 from crowdfund.migrate import upgrade_to_head
+from payments.localstripe_admin import flush, run_localstripe
+from payments.stripe_gateway import StripeGateway
 
 DB_FIXTURES = {"app", "database_url", "session", "client", "runner", "auth", "live_server"}
 
@@ -150,3 +152,24 @@ def smtp_server() -> Iterator[tuple[str, int, list]]:
     controller.start()
     yield "127.0.0.1", controller.port, handler.messages
     controller.stop()
+
+
+# --- localstripe: the offline Stripe stand-in, one process per session, wiped after each test ---------
+@pytest.fixture(scope="session")
+def localstripe_server() -> Iterator[str]:
+    """The URL of a localstripe process started for this test session (state kept between tests)."""
+    with run_localstripe() as url:
+        yield url
+
+
+@pytest.fixture
+def localstripe(localstripe_server: str) -> Iterator[str]:
+    """The URL of the session's localstripe, with every object deleted after the test."""
+    yield localstripe_server
+    flush(localstripe_server)
+
+
+@pytest.fixture
+def stripe_gateway(localstripe: str) -> StripeGateway:
+    """The real Stripe adapter, talking to localstripe."""
+    return StripeGateway("sk_test_localstripe", api_base=localstripe)
