@@ -46,10 +46,12 @@ def reserve_match(session: Session, pledge: Pledge, *, actor_id: int | None = No
         return existing
     for candidate in eligible_pots(session, pledge.project):
         pot = session.scalars(select(MatchingPot).where(MatchingPot.id == candidate.id).with_for_update()).one()
+        by_project = _held(session, pot.id, Match.project_id == pledge.project_id)
+        by_backer = _held(session, pot.id, Match.backer_id == pledge.backer_id)
         amount = match_amount(
             pledge.amount_cents, ratio_percent=pot.ratio_percent, cap_per_pledge=pot.cap_per_pledge_cents,
-            room_project=_room(pot.cap_per_project_cents, _held(session, pot.id, Match.project_id == pledge.project_id)),
-            room_backer=_room(pot.cap_per_backer_cents, _held(session, pot.id, Match.backer_id == pledge.backer_id)),
+            room_project=_room(pot.cap_per_project_cents, by_project),
+            room_backer=_room(pot.cap_per_backer_cents, by_backer),
             room_budget=pot.budget_cents - _held(session, pot.id),
         )
         if amount > 0:
