@@ -55,17 +55,14 @@ update-translations: $(VENV)/.dev
 # --- the two commands -----------------------------------------------------------------
 run: system-run $(VENV)/.runtime translations
 	@mkdir -p instance
-	$(FLASK) init-db
-	$(FLASK) seed-demo
-	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C stops)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/python bin/dev.py
 
 test: system-test $(VENV)/.dev translations
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not postgres"
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(TEST_DATABASE_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 	  echo "== Database tests again on PostgreSQL ($(TEST_DATABASE_URL)) =="; \
-	  TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -m "db and not browser"; \
+	  TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -m "(db or postgres) and not browser"; \
 	elif [ "$(SKIP_POSTGRES)" = 1 ]; then \
 	  echo "!!!!!!!! PostgreSQL at $(TEST_DATABASE_URL) is NOT reachable: its tests were NOT run (SKIP_POSTGRES=1) !!!!!!!!"; \
 	else \

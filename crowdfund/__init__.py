@@ -25,6 +25,7 @@ def create_app(config: BaseConfig | str | None = None) -> Flask:
     app.config.from_mapping(config.as_dict())
     app.config["REMEMBER_COOKIE_DURATION"] = 60 * 60 * 24 * config.REMEMBER_COOKIE_DAYS
     logging.basicConfig(level=logging.INFO)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from crowdfund import auth, cli, db, errors, formatting, gateway, i18n, mail, security
     from crowdfund.extensions import api, csrf, limiter
