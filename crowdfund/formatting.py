@@ -9,7 +9,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from flask_babel import format_currency, format_date
+from flask_babel import format_currency, format_date, get_locale
 from markupsafe import Markup
 
 from crowdfund.domain.projects import time_left as _time_left
@@ -20,6 +20,12 @@ def euros(cents: int, currency: str = "EUR") -> str:
     """Format integer cents as a localised amount ("2.500,00 €" / "€2,500.00").
 
     Decimal(cents) / 100 is exact, so no float ever touches the amount."""
+    return _euros(int(cents), currency, str(get_locale()))
+
+
+@lru_cache(maxsize=4096)
+def _euros(cents: int, currency: str, locale: str) -> str:
+    # `locale` is the request's (format_currency reads it itself); it is part of the key only.
     return format_currency(Decimal(cents) / 100, currency)
 
 

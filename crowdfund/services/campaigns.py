@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, load_only, selectinload
 
 from crowdfund.domain.projects import PUBLIC_STATES, percent_funded, threshold_reached
 from crowdfund.models.contests import District
@@ -20,6 +20,10 @@ from crowdfund.models.projects import Project
 
 PAGE_SIZE = 12
 _PUBLIC = sorted(PUBLIC_STATES)
+# What a card shows: the list leaves out descriptions and recipient details.
+_CARD_COLUMNS = (Project.slug, Project.title, Project.pitch, Project.category, Project.state,
+                 Project.threshold_cents, Project.goal_cents, Project.currency, Project.deadline,
+                 Project.published_at, Project.district_id, Project.cover_image)
 
 
 class Sort(StrEnum):
@@ -89,7 +93,6 @@ def _counting(*criteria: Any) -> ColumnElement[bool]:
 
 
 def _correlated_totals() -> tuple[Any, Any]:
-    # Evaluated per returned row; PostgreSQL postpones them past ORDER BY ... LIMIT when not sorted on.
     pledged = (select(func.coalesce(func.sum(Pledge.amount_cents), 0))
                .where(_counting(Pledge.project_id == Project.id)).scalar_subquery())
     backers = (select(func.count(distinct(Pledge.backer_id)))
@@ -97,17 +100,22 @@ def _correlated_totals() -> tuple[Any, Any]:
     return pledged, backers
 
 
-def _with_totals(stmt: Select, sort: Sort) -> tuple[Select, Any, Any]:
-    """Add pledged cents and distinct backers: grouped once when sorted by them, else per row."""
-    if sort not in (Sort.MOST_BACKERS, Sort.PERCENT_FUNDED):
-        pledged, backers = _correlated_totals()
-        return stmt.add_columns(pledged, backers), pledged, backers
-    totals = (select(Pledge.project_id, func.sum(Pledge.amount_cents).label("pledged"),
-                     func.count(distinct(Pledge.backer_id)).label("backers"))
-              .where(_counting()).group_by(Pledge.project_id).subquery())
-    pledged, backers = func.coalesce(totals.c.pledged, 0), func.coalesce(totals.c.backers, 0)
-    stmt = stmt.outerjoin(totals, totals.c.project_id == Project.id).add_columns(pledged, backers)
-    return stmt, pledged, backers
+def _page_statement(flt: CampaignFilter, district: District | None, limit: int, offset: int) -> Select:
+    """Select one page of projects with their totals.
+
+    Sorted by totals, they are grouped once over all pledges; otherwise the page is cut first and
+    only its rows get their totals (correlated subqueries on the (project_id, status) index)."""
+    if flt.sort in (Sort.MOST_BACKERS, Sort.PERCENT_FUNDED):
+        totals = (select(Pledge.project_id, func.sum(Pledge.amount_cents).label("pledged"),
+                         func.count(distinct(Pledge.backer_id)).label("backers"))
+                  .where(_counting()).group_by(Pledge.project_id).subquery())
+        pledged, backers = func.coalesce(totals.c.pledged, 0), func.coalesce(totals.c.backers, 0)
+        stmt = _filtered(select(Project, pledged, backers).outerjoin(totals, totals.c.project_id == Project.id),
+                         flt, district)
+        return stmt.order_by(*_ordering_by_totals(flt.sort, pledged, backers)).limit(limit).offset(offset)
+    ordering = _ordering(flt.sort)
+    page = _filtered(select(Project.id), flt, district).order_by(*ordering).limit(limit).offset(offset).subquery()
+    return select(Project, *_correlated_totals()).join(page, page.c.id == Project.id).order_by(*ordering)
 
 
 def _filtered(stmt: Select, flt: CampaignFilter, district: District | None) -> Select:
@@ -124,14 +132,17 @@ def _filtered(stmt: Select, flt: CampaignFilter, district: District | None) -> S
     return stmt
 
 
-def _ordering(sort: Sort, pledged: Any, backers: Any) -> list[Any]:
+def _ordering(sort: Sort) -> list[Any]:
+    if sort == Sort.NEWEST:
+        return [Project.published_at.desc().nulls_last(), Project.id.desc()]
     live_first = case((Project.state == "live", 0), else_=1)
-    return {
-        Sort.NEWEST: [Project.published_at.desc().nulls_last(), Project.id.desc()],
-        Sort.ENDING_SOON: [live_first, Project.deadline.asc().nulls_last(), Project.id],
-        Sort.MOST_BACKERS: [backers.desc(), Project.id.desc()],
-        Sort.PERCENT_FUNDED: [(pledged * 10000 / Project.threshold_cents).desc(), Project.id.desc()],
-    }[sort]
+    return [live_first, Project.deadline.asc().nulls_last(), Project.id]
+
+
+def _ordering_by_totals(sort: Sort, pledged: Any, backers: Any) -> list[Any]:
+    if sort == Sort.MOST_BACKERS:
+        return [backers.desc(), Project.id.desc()]
+    return [(pledged * 10000 / Project.threshold_cents).desc(), Project.id.desc()]
 
 
 def get_district(session: Session, slug: str) -> District | None:
@@ -142,24 +153,20 @@ def get_district(session: Session, slug: str) -> District | None:
 def list_campaigns(session: Session, flt: CampaignFilter, page_size: int = PAGE_SIZE) -> CampaignPage:
     """Return one page of public campaigns matching `flt`, with totals.
 
-    One statement (the total rides along as a window count); one more to look up a district filter,
-    and one more to count only when the page lies beyond the last. An unknown district raises."""
+    Two statements (count, page), one more to look up a district filter; an unknown district raises.
+    Totals are computed for the page's rows only, unless the order depends on them."""
     district = None
     if flt.district:
         district = get_district(session, flt.district)
         if district is None:
             raise UnknownDistrict(flt.district)
     page = max(1, flt.page)
-    stmt = select(Project).options(joinedload(Project.district, innerjoin=True))
-    stmt, pledged, backers = _with_totals(_filtered(stmt, flt, district), flt.sort)
-    stmt = (stmt.add_columns(func.count().over()).order_by(*_ordering(flt.sort, pledged, backers))
-            .limit(page_size).offset((page - 1) * page_size))
-    rows = session.execute(stmt).all()
-    if rows:
-        total = int(rows[0][3])
-    else:
-        total = 0 if page == 1 else session.scalar(_filtered(select(func.count(Project.id)), flt, district)) or 0
-    items = [Campaign(p, int(pledged_cents), int(n)) for p, pledged_cents, n, _total in rows]
+    total = session.scalar(_filtered(select(func.count(Project.id)), flt, district)) or 0
+    items: list[Campaign] = []
+    if total > (page - 1) * page_size:
+        stmt = _page_statement(flt, district, page_size, (page - 1) * page_size).options(
+            joinedload(Project.district, innerjoin=True), load_only(*_CARD_COLUMNS))
+        items = [Campaign(p, int(cents), int(n)) for p, cents, n in session.execute(stmt)]
     return CampaignPage(items=items, total=total, page=page, page_size=page_size, district=district)
 
 

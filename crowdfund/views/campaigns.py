@@ -8,16 +8,25 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
-from crowdfund import db
-from crowdfund.forms.campaigns import CampaignFilterForm
+from crowdfund import db, page_cache
+from crowdfund.forms.campaigns import CATEGORY_LABELS, STATE_LABELS, CampaignFilterForm
+from crowdfund.page_cache import cached_public
 from crowdfund.security import frameable
 from crowdfund.services import campaigns
 from crowdfund.services.campaigns import CampaignFilter, Sort
 
 bp = Blueprint("campaigns", __name__)
+bp.app_context_processor(page_cache.csrf_placeholder)
+
+
+@bp.record_once
+def _template_globals(state: Any) -> None:
+    # Lazy strings: each label is translated once where it is shown, not a whole table per card.
+    state.app.jinja_env.globals.update(category_labels=CATEGORY_LABELS, state_labels=STATE_LABELS)
 
 
 @bp.get("/projects")
+@cached_public
 def index():
     session = db.session()
     form = CampaignFilterForm(formdata=request.args)
@@ -30,6 +39,7 @@ def index():
 
 
 @bp.get("/projects/<slug>")
+@cached_public
 def detail(slug: str):
     campaign = campaigns.get_campaign(db.session(), slug) or abort(404)
     return render_template("campaigns/detail.html", c=campaign, p=campaign.project, now=_now(),
@@ -38,17 +48,20 @@ def detail(slug: str):
 
 @bp.get("/projects/<slug>/widget")
 @frameable
+@cached_public
 def widget(slug: str):
     campaign = campaigns.get_campaign(db.session(), slug, details=False) or abort(404)
     return render_template("campaigns/widget.html", c=campaign, p=campaign.project, now=_now())
 
 
 @bp.get("/districts")
+@cached_public
 def districts():
     return render_template("campaigns/districts.html", rows=campaigns.district_overview(db.session()))
 
 
 @bp.get("/districts/<slug>")
+@cached_public
 def district(slug: str):
     page = request.args.get("page", "1")
     if not page.isdigit() or not 1 <= int(page) <= 10_000:

@@ -328,6 +328,7 @@ def test_requested_changes_are_mailed_to_the_initiator_and_shown_on_my_projects(
         assert "Bitte den Standort<br>der Bank nennen." in html and "Changes requested" in html
     finally:
         wipe(app)
+        app.extensions["db_engine"].dispose()
 
 
 def test_publish_due_command_publishes_approved_pitches_whose_window_opened(runner, session, world):

@@ -47,10 +47,10 @@ def add_projects(session, world, n: int, backers) -> None:
     now = datetime.now(UTC)
     first = session.scalar(select(Project.id).order_by(Project.id.desc()).limit(1)) or 0
     session.execute(insert(Project), [
-        {"slug": f"idea-{first + i}", "title": f"Idea {first + i}", "pitch": "An idea for Kassel.", "category": "digital",
-         "state": "live", "threshold_cents": 100_000, "deadline": now + timedelta(days=1 + i % 30),
-         "published_at": now - timedelta(minutes=i), "contest_id": world.contest.id,
-         "district_id": world.district.id, "initiator_id": world.initiator.id}
+        {"slug": f"idea-{first + i}", "title": f"Idea {first + i}", "pitch": "An idea for Kassel.",
+         "category": "digital", "state": "live", "threshold_cents": 100_000,
+         "deadline": now + timedelta(days=1 + i % 30), "published_at": now - timedelta(minutes=i),
+         "contest_id": world.contest.id, "district_id": world.district.id, "initiator_id": world.initiator.id}
         for i in range(1, n + 1)
     ])
     ids = session.scalars(select(Project.id).where(Project.id > first)).all()
@@ -92,7 +92,7 @@ def test_lists_and_district_pages_do_not_run_more_statements_for_more_projects(a
     add_projects(session, world, 495, backers)
     many = statement_counts(app, client, LIST_PATHS)
     assert many == few
-    assert max(few.values()) <= 3, few
+    assert max(few.values()) <= 4, few
 
 
 def test_a_campaign_page_does_not_run_more_statements_for_more_rewards_pledges_and_updates(

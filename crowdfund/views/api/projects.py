@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint, abort
 
 from crowdfund import db
+from crowdfund.page_cache import cached_public
 from crowdfund.schemas.projects import ProjectDetailSchema, ProjectPageSchema, ProjectQuerySchema
 from crowdfund.services import campaigns
 from crowdfund.services.campaigns import CampaignFilter, Sort
@@ -16,6 +17,7 @@ blp = Blueprint("api_projects", __name__, url_prefix="/api/v1/projects",
 
 
 @blp.route("")
+@cached_public
 @blp.arguments(ProjectQuerySchema, location="query")
 @blp.response(200, ProjectPageSchema)
 def list_projects(args: dict[str, Any]):
@@ -32,6 +34,7 @@ def list_projects(args: dict[str, Any]):
 
 
 @blp.route("/<slug>")
+@cached_public
 @blp.response(200, ProjectDetailSchema)
 @blp.alt_response(404, response="NOT_FOUND", description="No public campaign with this slug")
 def get_project(slug: str):
