@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale
@@ -29,6 +27,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import TextInput
 
 from crowdfund.domain.categories import CATEGORIES
+from crowdfund.domain.money import AmountError, AmountErrorCode, parse_euros
 from crowdfund.domain.projects import ProjectAction, ProjectState
 from crowdfund.models.projects import Project
 from crowdfund.models.rewards import Reward
@@ -52,20 +51,25 @@ STATE_LABELS = {
     ProjectState.FUNDED: _l("Funded"), ProjectState.NOT_FUNDED: _l("Not funded"),
     ProjectState.REJECTED: _l("Rejected"), ProjectState.WITHDRAWN: _l("Withdrawn"),
 }
-_AMOUNT = re.compile(r"\d{1,12}(?:[.,]\d+)?")
+
+
+AMOUNT_MESSAGES = {
+    AmountErrorCode.AMBIGUOUS: _l("Is that a thousands separator? Write 2500 or 2500,00 to be unambiguous."),
+    AmountErrorCode.TOO_MANY_DECIMALS: _l("Use at most two decimal places."),
+    AmountErrorCode.NEGATIVE: _l("The amount cannot be negative."),
+    AmountErrorCode.TOO_LARGE: _l("The amount is too large."),
+    AmountErrorCode.NOT_A_NUMBER: _l("Enter an amount in euros, such as 2500 or 2500,50."),
+}
 
 
 def euros_to_cents(text: str) -> int | None:
-    """Read "2500", "2500,5" or "2500.50" (euros) as integer cents, exactly; None for an empty field."""
-    cleaned = text.replace("€", "").replace(" ", "").strip()
-    if not cleaned:
-        return None
-    if not _AMOUNT.fullmatch(cleaned):
-        raise ValueError(_l("Enter an amount in euros, such as 2500 or 2500.50, without thousands separators."))
-    value = Decimal(cleaned.replace(",", "."))
-    if value.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValueError(_l("Use at most two decimal places."))
-    return int(value.quantize(Decimal("0.01")) * 100)
+    """Read a typed euro amount as integer cents, exactly (None for an empty field).
+
+    Ambiguous input such as "2.500" is refused with a message rather than guessed."""
+    try:
+        return parse_euros(text)
+    except AmountError as error:
+        raise ValueError(AMOUNT_MESSAGES[error.code]) from None
 
 
 def cents_to_text(cents: int) -> str:
