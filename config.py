@@ -94,6 +94,32 @@ class BaseConfig:
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
 
+    # --- Receipts and finance (issue 5) -------------------------------------------------------------
+    # Who issues receipts: "platform" (one number series) or "recipient" (a series per project recipient).
+    RECEIPT_ISSUER_MODE = "platform"
+    RECEIPT_PREFIX = "KS"  # numbers look like KS-2026-000042 (recipient mode: KSP7-2026-000001)
+    RECEIPT_ISSUER_NAME = "Crowdfunding Kassel"
+    RECEIPT_ISSUER_ADDRESS = "Wirtschaftsförderung Region Kassel GmbH\nKurfürstenstraße 9\n34117 Kassel"
+    RECEIPT_RETENTION_YEARS = 10  # § 147 AO: counted from the end of the year of issue
+    # DATEV EXTF Buchungsstapel: adviser/client numbers, fiscal year start (MMDD), chart ("03" SKR03, "04" SKR04)
+    DATEV_ADVISER_NUMBER = 1001
+    DATEV_CLIENT_NUMBER = 1
+    DATEV_FISCAL_YEAR_START = "0101"
+    DATEV_ACCOUNT_LENGTH = 4
+    DATEV_CHART = "03"
+    DATEV_ENCODING = "cp1252"  # or "utf-8-sig" (UTF-8 with BOM)
+    DATEV_ACCOUNT_BANK = "1200"  # SKR03 Bank
+    DATEV_ACCOUNT_REVENUE = "1590"  # contra of charges and refunds: pledges pass through (Durchlaufende Posten)
+    DATEV_ACCOUNT_MATCHING = "1590"  # contra of matching-pot top-ups
+    DATEV_ACCOUNT_FEES = "4970"  # SKR03 Nebenkosten des Geldverkehrs
+    DATEV_ACCOUNT_PAYOUTS = "1590"  # contra of payouts to the projects' recipients
+    # Payouts: the platform's own account (debtor of the SEPA credit transfers)
+    SEPA_DEBTOR_NAME = "Crowdfunding Kassel"
+    SEPA_DEBTOR_IBAN = "DE89370400440532013000"
+    SEPA_DEBTOR_BIC = ""
+    PAYOUT_FOUR_EYES = True  # the approver must not be the finance user who requested the payout
+    # --- end of receipts and finance ---------------------------------------------------------------
+
     _NOT_FROM_ENV = frozenset({"ENV_NAME", "API_TITLE", "API_VERSION", "OPENAPI_VERSION"})
 
     def __init__(self, environ: dict[str, str] | None = None) -> None:

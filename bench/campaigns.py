@@ -177,8 +177,8 @@ def main() -> int:
     parser.add_argument("--projects", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=4.0, help="per target and round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=3.0, help="per target and round")
     parser.add_argument("--max-requests", type=int, default=50_000, help="per target and round")
     parser.add_argument("--cache-seconds", type=int, default=None,
                         help="PUBLIC_CACHE_SECONDS for the server (default: the app's; 0 measures every render)")
@@ -204,7 +204,11 @@ def main() -> int:
         cache = "app default" if args.cache_seconds is None else f"{args.cache_seconds} s"
         print(f"gunicorn -w {args.workers} on {HOST}:{port}; {args.clients} clients, {args.rounds} rounds "
               f"of {args.seconds:g} s per target; public page cache: {cache}")
-        all_pass = report(measure(port, args))
+        load_before = os.getloadavg()[0]
+        results = measure(port, args)
+        print(f"load average (1 min) before/after: {load_before:.2f} / {os.getloadavg()[0]:.2f} on "
+              f"{os.cpu_count()} CPUs; other processes on the machine share them")
+        all_pass = report(results)
     finally:
         if server is not None:
             server.send_signal(signal.SIGTERM)  # the master stops its workers gracefully

@@ -6,7 +6,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from crowdfund import cli_projects, db
+from crowdfund import cli_finance, cli_jury, cli_payments, cli_projects, db
 from crowdfund.domain.roles import parse_role
 from crowdfund.services import accounts
 
@@ -15,6 +15,9 @@ def init_app(app: Flask) -> None:
     for command in (init_db_command, create_user_command, create_token_command, seed_demo_command):
         app.cli.add_command(command)
     cli_projects.init_app(app)
+    cli_payments.init_app(app)
+    cli_jury.init_app(app)
+    cli_finance.init_app(app)
 
 
 @click.command("init-db")

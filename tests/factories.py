@@ -180,3 +180,75 @@ def png_bytes(width: int = 64, height: int = 48, color: tuple[int, int, int] = (
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), color).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+# --- pledges (backers' side) ------------------------------------------------------------------------------
+
+
+def make_api_token(session: Session, user: User, name: str = "tests") -> str:
+    """A personal API token of `user` (the raw value, for an Authorization: Bearer header)."""
+    raw, _token = accounts.create_api_token(session, user, name)
+    session.commit()
+    return raw
+
+
+def make_pledge_world(session: Session, *, quantity_total: int | None = 5, min_amount_cents: int = 2_000,
+                      world: CampaignWorld | None = None) -> tuple[CampaignWorld, Project, Reward, User]:
+    """A live campaign (deadline in 10 days) with one reward and a backer who can log in; pass `world` to
+    add another campaign to the same contest and districts."""
+    world = world or make_campaign_world(session)
+    project = make_campaign(session, initiator=world.initiator, contest=world.contest, district=world.district)
+    reward = make_reward(session, project, title="Tote bag", min_amount_cents=min_amount_cents,
+                         quantity_total=quantity_total)
+    backer = make_user(session, name="Bea Backer")
+    return world, project, reward, backer
+
+
+# --- payments (settlement, webhooks, refunds) ---------------------------------------------------------------
+
+
+def make_due_campaign(session: Session, world: CampaignWorld, *, threshold_cents: int = 10_000,
+                      deadline: datetime | None = None, state: str = "live") -> Project:
+    """A live campaign whose deadline passed an hour ago (settlement closes it)."""
+    deadline = deadline or datetime.now(UTC) - timedelta(hours=1)
+    return make_campaign(session, initiator=world.initiator, contest=world.contest, district=world.district,
+                         state=state, threshold_cents=threshold_cents, deadline=deadline,
+                         published_at=deadline - timedelta(days=20))
+
+
+def make_active_pledge(session: Session, project: Project, backer: User, amount_cents: int, gateway: object, *,
+                       method: str = "pm_card_visa", localstripe_url: str | None = None,
+                       card: str = "4242424242424242", iban: str | None = None) -> Pledge:
+    """An active pledge with a saved payment method at `gateway`.
+
+    With `localstripe_url` the method is saved for real (a customer and a SetupIntent confirmed as Stripe.js
+    would: `card`, or SEPA with `iban`); otherwise `gateway` is a FakeGateway and `method` names one of its
+    payment methods (pm_card_visa, pm_card_chargeDeclined, pm_card_authenticationRequired, pm_sepa_debit, ...)."""
+    from payments import localstripe_admin
+
+    pledge = make_pledge(session, project, backer, amount_cents, status="pending_setup")
+    customer = gateway.create_customer(email=backer.email, name=backer.name,  # type: ignore[attr-defined]
+                                       idempotency_key=f"test-customer-{pledge.id}")
+    pledge.customer_id = customer.id
+    if localstripe_url is None:
+        pledge.payment_method_id, pledge.payment_method_type = method, gateway.payment_methods[method][0]  # type: ignore[attr-defined]
+    else:
+        setup = gateway.create_setup_intent(  # type: ignore[attr-defined]
+            customer_id=customer.id, payment_method_types=["sepa_debit" if iban else "card"],
+            metadata={"pledge_id": str(pledge.id)}, idempotency_key=f"test-setup-{pledge.id}")
+        if iban:
+            localstripe_admin.confirm_sepa_debit_setup(localstripe_url, setup.client_secret, iban)
+        else:
+            localstripe_admin.confirm_card_setup(localstripe_url, setup.client_secret, card)
+        saved = gateway.retrieve_setup_intent(setup.id)  # type: ignore[attr-defined]
+        assert saved.succeeded, saved
+        pledge.setup_intent_id = setup.id
+        pledge.payment_method_id, pledge.payment_method_type = saved.payment_method_id, saved.payment_method_type
+    pledge.status = "active"
+    session.commit()
+    return pledge
+
+
+def make_backer(session: Session) -> User:
+    """One backer who never logs in (no password hashing: fast)."""
+    return make_backers(session, 1)[0]

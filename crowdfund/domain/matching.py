@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Any
 
 
 class MatchStatus(StrEnum):
@@ -54,3 +55,34 @@ def pot_admits(*, pot_contest_id: int | None, pot_districts: Collection[str], po
     return (pot_contest_id in (None, contest_id)
             and (not pot_districts or district_slug in pot_districts)
             and (not pot_categories or category in pot_categories))
+
+
+SPONSOR_MAX_LENGTH = 160
+MIN_AMOUNT_CENTS = 100
+MAX_AMOUNT_CENTS = 1_000_000_000  # 10 million euros: far above any pot, well inside a 32-bit column
+MAX_RATIO_PERCENT = 1_000
+AMOUNT_FIELDS = ("budget_cents", "cap_per_pledge_cents", "cap_per_backer_cents", "cap_per_project_cents")
+
+
+def pot_errors(values: Mapping[str, Any], *, held_cents: int, districts: Collection[str],
+               categories: Collection[str]) -> dict[str, str]:
+    """Return a stable error code per pot field that breaks a rule: a sponsor name, amounts of 1 euro
+    up to the maximum (caps may be None), a ratio of 1 to 1000 percent, only known districts and
+    categories, and a budget no lower than what the pot's matches already hold (`held_cents`)."""
+    errors: dict[str, str] = {}
+    name = values["sponsor_name"].strip()
+    if not name or len(name) > SPONSOR_MAX_LENGTH:
+        errors["sponsor_name"] = "too_long" if name else "required"
+    for field in AMOUNT_FIELDS:
+        value = values[field]
+        if value is not None and not MIN_AMOUNT_CENTS <= value <= MAX_AMOUNT_CENTS:
+            errors[field] = "amount_too_low" if value < MIN_AMOUNT_CENTS else "amount_too_high"
+    if "budget_cents" not in errors and values["budget_cents"] < held_cents:
+        errors["budget_cents"] = "budget_below_held"
+    if not 1 <= values["ratio_percent"] <= MAX_RATIO_PERCENT:
+        errors["ratio_percent"] = "ratio_out_of_range"
+    if not set(values["district_slugs"]) <= set(districts):
+        errors["district_slugs"] = "unknown"
+    if not set(values["categories"]) <= set(categories):
+        errors["categories"] = "unknown"
+    return errors

@@ -2,16 +2,18 @@
 
 from crowdfund.models.audit import AuditEntry
 from crowdfund.models.contests import Contest, District
+from crowdfund.models.jury import JuryConfig, Scorecard  # the module registers every jury table
 from crowdfund.models.ledger import LedgerEntry
 from crowdfund.models.matching import Match, MatchingPot
 from crowdfund.models.payments import PaymentAttempt, PaymentCustomer, WebhookEvent
 from crowdfund.models.pledges import Pledge
 from crowdfund.models.projects import Project, ProjectUpdate, TeamMember
+from crowdfund.models.receipts import Payout, Receipt, ReceiptCounter  # the module registers every finance table
 from crowdfund.models.rewards import Reward
 from crowdfund.models.users import ApiToken, User, UserRole
 
 __all__ = [
-    "ApiToken", "AuditEntry", "Contest", "District", "LedgerEntry", "Match", "MatchingPot", "PaymentAttempt",
-    "PaymentCustomer", "Pledge", "Project", "ProjectUpdate", "Reward", "TeamMember", "User", "UserRole",
-    "WebhookEvent",
+    "ApiToken", "AuditEntry", "Contest", "District", "JuryConfig", "LedgerEntry", "Match", "MatchingPot",
+    "PaymentAttempt", "PaymentCustomer", "Payout", "Pledge", "Project", "ProjectUpdate", "Receipt", "ReceiptCounter",
+    "Reward", "Scorecard", "TeamMember", "User", "UserRole", "WebhookEvent",
 ]

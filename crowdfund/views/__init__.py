@@ -19,7 +19,7 @@ def safe_next(target: str | None, default: str) -> str:
 
 
 def register_blueprints(app: Flask, api: Api) -> None:
-    from crowdfund.views import account, admin, auth, campaigns, contests, main, projects, review, rewards
+    from crowdfund.views import account, admin, auth, campaigns, contests, main, matching, projects, review, rewards
     from crowdfund.views.api import register as register_api
 
     app.register_blueprint(main.bp)
@@ -28,5 +28,21 @@ def register_blueprints(app: Flask, api: Api) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(campaigns.bp)
     for blueprint in (projects.bp, rewards.bp, review.bp, contests.bp):
+        app.register_blueprint(blueprint)
+    app.register_blueprint(matching.bp)
+    from crowdfund.views import pledges
+
+    app.register_blueprint(pledges.bp)
+    from crowdfund.views import payments, refunds
+
+    app.register_blueprint(payments.bp)
+    app.register_blueprint(refunds.bp)
+    from crowdfund.views import jury, jury_admin, jury_admin_results, results
+
+    for blueprint in (jury.bp, jury_admin.bp, jury_admin_results.bp, results.bp):
+        app.register_blueprint(blueprint)
+    from crowdfund.views import finance, receipts
+
+    for blueprint in (finance.bp, receipts.bp):
         app.register_blueprint(blueprint)
     register_api(api)

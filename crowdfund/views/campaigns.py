@@ -12,7 +12,7 @@ from crowdfund import db, page_cache
 from crowdfund.forms.campaigns import CATEGORY_LABELS, STATE_LABELS, CampaignFilterForm
 from crowdfund.page_cache import cached_public
 from crowdfund.security import frameable
-from crowdfund.services import campaigns
+from crowdfund.services import campaigns, matching
 from crowdfund.services.campaigns import CampaignFilter, Sort
 
 bp = Blueprint("campaigns", __name__)
@@ -43,7 +43,8 @@ def index():
 def detail(slug: str):
     campaign = campaigns.get_campaign(db.session(), slug) or abort(404)
     return render_template("campaigns/detail.html", c=campaign, p=campaign.project, now=_now(),
-                           cover_url=_cover_url(campaign.project))
+                           cover_url=_cover_url(campaign.project),
+                           matches=matching.project_match_summary(db.session(), campaign.project.id))  # matchfunding
 
 
 @bp.get("/projects/<slug>/widget")

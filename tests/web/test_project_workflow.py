@@ -101,12 +101,12 @@ def test_an_initiator_creates_a_draft_and_finds_it_under_my_projects(client, ses
 def test_a_validation_error_keeps_every_typed_text_and_names_the_fields(client, session, world):
     login(client, "ida@example.org")
     response = create_pitch(client, world, title="Mein langer Titel", pitch="x" * 301,
-                            description="Ein Text, den ich *nicht* nochmal tippen will.", threshold_eur="12,345",
+                            description="Ein Text, den ich *nicht* nochmal tippen will.", threshold_eur="12,3456",
                             goal_eur="zwölf", **{"team-1-name": "", "team-1-role": "Kasse"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'value="Mein langer Titel"' in html and "Ein Text, den ich *nicht* nochmal tippen will." in html
-    assert 'value="12,345"' in html and 'value="zwölf"' in html and 'value="Kasse"' in html
+    assert 'value="12,3456"' in html and 'value="zwölf"' in html and 'value="Kasse"' in html
     assert "at most two decimal places" in html and "Enter an amount in euros" in html
     assert "Please enter the name, or clear the role." in html
     assert 'aria-invalid="true"' in html and session.scalars(select(Project)).all() == []

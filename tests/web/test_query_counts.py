@@ -106,4 +106,4 @@ def test_a_campaign_page_does_not_run_more_statements_for_more_rewards_pledges_a
     add_campaign_rows(session, project, 495, backers)
     many = statement_counts(app, client, paths)
     assert many == few
-    assert few[paths[1]] == 1 and max(few.values()) <= 4, few
+    assert few[paths[1]] == 1 and max(few.values()) <= 5, few  # the page's fifth: its matching pots

@@ -10,9 +10,11 @@ BEARER_SCHEME = {"type": "http", "scheme": "bearer", "description": "Personal AP
 
 
 def register(api: Api) -> None:
-    from crowdfund.views.api import me, projects
+    from crowdfund.views.api import me, pledges, projects
+    from crowdfund.views.api import receipts as receipts_api
+    from crowdfund.views.api import results as results_api
 
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
-    for blueprint in (me.blp, projects.blp):
+    for blueprint in (me.blp, projects.blp, pledges.blp, results_api.blp, receipts_api.blp):
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)

@@ -1,0 +1,46 @@
+"""Forms of the finance area: the dashboard and export filters, payouts, and the backer's receipt address."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
+
+PROJECT_STATES = ("", "live", "ended", "funded", "not_funded")
+
+
+class FinanceFilterForm(FlaskForm):
+    """Filters sent as query parameters (GET; no CSRF token needed, nothing changes)."""
+
+    class Meta:
+        csrf = False
+
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To"), validators=[Optional()])
+    project = IntegerField(_l("Project number"), validators=[Optional(), NumberRange(min=1)])
+    state = SelectField(_l("Project status"), choices=[(s, s or "–") for s in PROJECT_STATES], default="",
+                        validators=[Optional()])
+
+
+class PayoutRequestForm(FlaskForm):
+    recipient_name = StringField(_l("Account holder"), validators=[DataRequired(), Length(max=160)])
+    iban = StringField(_l("IBAN"), validators=[DataRequired(), Length(max=42)])
+    bic = StringField(_l("BIC (optional)"), validators=[Optional(), Length(max=11)])
+
+
+class PayoutApproveForm(FlaskForm):
+    """Approval of the amount the approver saw (refused if the project's balance changed meanwhile)."""
+
+    expected_cents = IntegerField(widget=HiddenInput(), validators=[DataRequired(), NumberRange(min=1)])
+
+
+class SepaExportForm(FlaskForm):
+    execution_date = DateField(_l("Execution date"), validators=[DataRequired()])
+
+
+class ReceiptAddressForm(FlaskForm):
+    name = StringField(_l("Name on receipts"), validators=[DataRequired(), Length(max=160)])
+    address = TextAreaField(_l("Postal address"), validators=[DataRequired(), Length(max=500)],
+                            description=_l("Street and number, postcode and town, one per line."))

@@ -1,0 +1,49 @@
+"""Mail about money to backers, rendered in their language: the `notify` port of settlement, webhooks,
+the backer's payment page and refunds. Sent only after the deciding transaction has committed."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from crowdfund import mail
+from crowdfund.services.charges import Notice
+
+log = logging.getLogger(__name__)
+
+SUBJECTS = {
+    "campaign_funded": _l("“%(title)s” is funded"),
+    "campaign_not_funded": _l("“%(title)s” was not funded: nothing has been charged"),
+    "action_required": _l("Action required: complete your payment for “%(title)s”"),
+    "payment_failed": _l("Your pledge for “%(title)s” could not be collected"),
+    "refund_made": _l("Refund of your pledge for “%(title)s”"),
+}
+
+
+def pay_link(pledge_id: int) -> str:
+    """Return the absolute address of the backer's fix-the-payment page (also outside a request)."""
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/pledges/{pledge_id}/payment"
+
+
+def send_notice(notice: Notice) -> None:
+    """Render and send one notice; raises OSError/SMTPException when the mail cannot be delivered."""
+    with force_locale(notice.locale or "de"):
+        subject = str(SUBJECTS[notice.kind]) % {"title": notice.project_title}
+        mail.send_template(notice.email, subject, notice.kind, notice=notice, link=pay_link(notice.pledge_id),
+                           fix_window_days=current_app.config["PAYMENT_FIX_WINDOW_DAYS"])
+
+
+def deliver(notices: list[Notice]) -> int:
+    """Send notices after a commit; a mail that fails is logged, never raised. Return how many failed."""
+    failed = 0
+    for notice in notices:
+        try:
+            send_notice(notice)
+        except (OSError, smtplib.SMTPException):
+            log.exception("Could not send the %s mail for pledge %s", notice.kind, notice.pledge_id)
+            failed += 1
+    return failed
