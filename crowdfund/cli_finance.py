@@ -5,6 +5,7 @@ rendering failed before; run it from cron, and after each settlement run. Exits 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -61,7 +62,7 @@ def issue_receipts_command(limit: int | None) -> None:
     """Issue the receipts of paid pledges and refunds that have none yet; print what was done."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     total = receipts.count_pending(app.extensions["db_sessionmaker"])
-    with click.progressbar(length=total, label="Issuing receipts", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=total, label="Issuing receipts", file=sys.stderr) as bar:
         report = issue_receipts_now(app, limit=limit, on_item=lambda: bar.update(1))
     click.echo(report.summary())
     if report.failed:
@@ -99,7 +100,7 @@ def export_finance_command(kind: str, start: date, end: date, out: Path, encodin
         return
     try:
         count, chunks = _stream(app, session, kind, period, encoding)
-        with click.progressbar(length=count(), label=f"Exporting {kind}", file=click.get_text_stream("stderr")) as bar:
+        with click.progressbar(length=count(), label=f"Exporting {kind}", file=sys.stderr) as bar:
             written = _write(out, chunks(lambda: bar.update(1)))
     except DatevError as error:
         raise click.ClickException(str(error)) from None
@@ -143,7 +144,7 @@ def _export_sepa(app: Flask, session: Any, start: date, end: date, out: Path, ex
                                         approved_from=start, approved_to=end)
     except payouts.PayoutRefused as refused:
         raise click.ClickException(str(refused)) from None
-    with click.progressbar(length=export.count, label="Exporting SEPA", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=export.count, label="Exporting SEPA", file=sys.stderr) as bar:
         _write(out, iter([export.xml]))
         bar.update(export.count)
     session.commit()

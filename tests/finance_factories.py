@@ -54,8 +54,8 @@ def make_paid_project(app: Flask, session: Session, fake: FakeGateway, amounts: 
 
 def refund(session: Session, fake: FakeGateway, pledge: Pledge, amount_cents: int | None) -> int:
     """Refund (part of) a paid pledge; return the refund's ledger entry id."""
-    done = refund_pledge(session, fake, pledge.id, amount_cents=amount_cents, sequence=next_sequence(session, pledge.id),
-                         actor_id=None)
+    sequence = next_sequence(session, pledge.id)
+    done = refund_pledge(session, fake, pledge.id, amount_cents=amount_cents, sequence=sequence, actor_id=None)
     session.commit()
     return done.entry.id
 

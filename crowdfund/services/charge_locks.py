@@ -32,10 +32,12 @@ class ChargeLocks:
                                       {"ns": LOCK_NAMESPACE, "id": pledge_id}))
 
     def release(self, pledge_id: int) -> None:
+        """Let go of one lock (after the outcome is committed)."""
         if self._conn is not None:
             self._conn.execute(text("SELECT pg_advisory_unlock(:ns, :id)"), {"ns": LOCK_NAMESPACE, "id": pledge_id})
 
     def close(self) -> None:
+        """Drop the connection, and with it every lock still held."""
         if self._conn is not None:
             self._conn.close()
             self._conn = None

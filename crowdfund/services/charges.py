@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from crowdfund.domain.pledges import PledgeAction, PledgeStatus, idempotency_key
 from crowdfund.models.payments import PaymentAttempt
@@ -98,6 +98,7 @@ class ChargeRequest:
 
     @property
     def metadata(self) -> dict[str, str]:
+        """What every PaymentIntent carries, so that the provider's records can be matched to ours."""
         return {"pledge_id": str(self.pledge_id), "attempt": str(self.attempt_no)}
 
 
@@ -116,6 +117,7 @@ class ChargeResult:
 
     @classmethod
     def from_info(cls, info: PaymentIntentInfo) -> ChargeResult:
+        """Read a PaymentIntent as the provider reports it."""
         return cls(outcome_of(info.status), info.id, info.amount_cents, info.last_error_code,
                    info.last_error_message, info.client_secret, status=info.status)
 
@@ -140,7 +142,15 @@ def lock_pledge(session: Session, pledge_id: int) -> Pledge:
     return session.scalars(stmt.execution_options(populate_existing=True)).one()
 
 
+def lock_pledges(session: Session, pledge_ids: list[int]) -> dict[int, Pledge]:
+    """Lock several pledges in id order (one statement) and load their backers and projects for the mails."""
+    stmt = (select(Pledge).where(Pledge.id.in_(pledge_ids)).order_by(Pledge.id).with_for_update(of=Pledge)
+            .options(selectinload(Pledge.backer), selectinload(Pledge.project)))
+    return {p.id: p for p in session.scalars(stmt.execution_options(populate_existing=True))}
+
+
 def latest_attempt(session: Session, pledge_id: int) -> PaymentAttempt | None:
+    """Return the pledge's newest attempt (the one its status is about), as committed now."""
     stmt = select(PaymentAttempt).where(PaymentAttempt.pledge_id == pledge_id).order_by(
         PaymentAttempt.attempt_no.desc()).limit(1)
     return session.scalars(stmt.execution_options(populate_existing=True)).first()
@@ -159,6 +169,7 @@ def start_attempt(session: Session, pledge: Pledge, *, kind: str) -> PaymentAtte
 
 
 def charge_request(pledge: Pledge, attempt: PaymentAttempt) -> ChargeRequest:
+    """Copy what the provider call for `attempt` needs; the same key and metadata on every resend."""
     return ChargeRequest(pledge.id, attempt.id, attempt.attempt_no, attempt.kind, pledge.customer_id or "",
                          pledge.payment_method_id or "", pledge.payment_method_type or "card",
                          attempt.amount_cents, attempt.currency, attempt.idempotency_key)
@@ -234,11 +245,10 @@ def apply_outcome(session: Session, pledge: Pledge, attempt: PaymentAttempt, res
         return Applied()
     attempt.status = ATTEMPT_STATUS[result.outcome]
     attempt.error_code, attempt.error_message = result.error_code, result.error_message
-    current = latest_attempt(session, pledge.id)
-    is_current = current is not None and current.id == attempt.id
     if result.outcome == Outcome.SUCCEEDED:
         return _collected(session, pledge, attempt, result, actor_id)
-    if not is_current:
+    current = latest_attempt(session, pledge.id)
+    if current is None or current.id != attempt.id:
         return Applied()  # a stale report about an older attempt changes nothing
     if result.outcome == Outcome.PROCESSING:
         return _processing(session, pledge, attempt, actor_id)

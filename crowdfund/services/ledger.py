@@ -31,9 +31,11 @@ def post_entry(session: Session, *, kind: str, amount_cents: int, project_id: in
               "pledge_id": pledge_id, "pot_id": pot_id, "provider_ref": provider_ref,
               "idempotency_key": idempotency_key, "note": note, "created_by_id": actor_id}
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.flush()
-    session.execute(insert(LedgerEntry).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"]))
-    entry = session.scalars(select(LedgerEntry).where(LedgerEntry.idempotency_key == idempotency_key)).one()
+    stmt = insert(LedgerEntry).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(LedgerEntry)
+    session.flush()  # the pledge, project or pot it names may be pending
+    entry = session.scalars(stmt, [values]).first()
+    if entry is None:  # the key is taken: return that line
+        entry = session.scalars(select(LedgerEntry).where(LedgerEntry.idempotency_key == idempotency_key)).one()
     if (entry.kind, entry.amount_cents, entry.project_id, entry.pledge_id) != (kind, amount_cents, project_id,
                                                                                pledge_id):
         raise LedgerConflict(f"ledger key {idempotency_key!r} already names another movement")

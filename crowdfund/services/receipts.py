@@ -28,6 +28,7 @@ from crowdfund.models.pledges import Pledge
 from crowdfund.models.receipts import Receipt, ReceiptCounter
 from crowdfund.services.receipt_content import (
     ReceiptSettings,
+    Series,
     Waiting,
     cancellation_content,
     from_json,
@@ -72,9 +73,12 @@ def take_sequence(session: Session, issuer_key: str, year: int) -> int:
 
 
 def number_document(session: Session, content: ReceiptData, settings: ReceiptSettings, *, source_key: str,
-                    pledge: Pledge, refund_entry_id: int | None = None, cancels_id: int | None = None) -> Receipt:
-    """Assign the next number of the document's series and insert its row (status `numbered`)."""
+                    pledge: Pledge, refund_entry_id: int | None = None, cancels: Receipt | None = None) -> Receipt:
+    """Assign the next number of the document's series and insert its row (status `numbered`); a cancellation
+    is numbered in the series of the document it cancels (same issuer)."""
     series = series_for(settings, content.kind, pledge.project_id)
+    if cancels is not None:
+        series = Series(cancels.issuer_key, cancels.number.rsplit("-", 2)[0])
     year = content.issue_date.year
     sequence = take_sequence(session, series.issuer_key, year)
     number = format_number(series.prefix, year, sequence)
@@ -82,7 +86,8 @@ def number_document(session: Session, content: ReceiptData, settings: ReceiptSet
     amount = content.cancellation.refunded_amount_cents if content.cancellation else content.amount_cents
     receipt = Receipt(number=number, issuer_key=series.issuer_key, year=year, sequence=sequence,
                       kind=content.kind.value, status="numbered", source_key=source_key, pledge_id=pledge.id,
-                      refund_entry_id=refund_entry_id, cancels_id=cancels_id, backer_id=pledge.backer_id,
+                      refund_entry_id=refund_entry_id, cancels_id=cancels.id if cancels else None,
+                      backer_id=pledge.backer_id,
                       project_id=pledge.project_id, language=content.language, amount_cents=amount,
                       currency=content.currency, issue_date=content.issue_date, content=to_json(content),
                       retention_until=date(year + settings.retention_years, 12, 31))
@@ -115,7 +120,7 @@ def number_cancellation(session: Session, entry_id: int, settings: ReceiptSettin
     assert pledge is not None
     content = cancellation_content(original, entry, settings, today=today)
     return number_document(session, content, settings, source_key=f"refund-{entry.id}", pledge=pledge,
-                           refund_entry_id=entry.id, cancels_id=original.id)
+                           refund_entry_id=entry.id, cancels=original)
 
 
 def _payment_document(session: Session, pledge_id: int) -> Receipt | None:

@@ -64,6 +64,7 @@ class SettlementReport:
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        """Say in a few lines what the run did (printed by `flask settle`)."""
         lines = [f"Closed {len(self.ended)} campaign(s): {len(self.funded)} funded, {len(self.not_funded)} not funded"]
         lines += [f"  funded: {slug}" for slug in self.funded] + [f"  not funded: {slug}" for slug in self.not_funded]
         lines.append(f"Released {self.released} pledge(s); charged {self.charged}, {self.processing} processing "
@@ -88,6 +89,7 @@ class _Run:
     unavailable_in_a_row: int = 0
 
     def deliver(self, notices: list[Notice]) -> None:
+        """Hand committed notices to the mail port; a failing mail is counted, never raised."""
         for item in notices:
             try:
                 self.notify(item)
@@ -194,17 +196,20 @@ def _release_pledges(session: Session, project_id: int, *, pending_only: bool) -
 
 
 def charge_funded(run: _Run, batch_size: int) -> None:
-    """Charge every active pledge of a funded campaign, a claimed batch at a time."""
+    """Charge every active pledge of a funded campaign, a claimed batch at a time: the batch's attempts are
+    committed before the first call, its outcomes together after the last (a crash in between only means
+    that the next run looks those attempts up first)."""
     while run.unavailable_in_a_row < MAX_UNAVAILABLE_IN_A_ROW:
         with run.factory() as session, session.begin():
             requests = _claim(session, run.locks, batch_size)
         if not requests:
             return  # nothing left, or nothing this worker may take
-        for i, request in enumerate(requests):
-            if run.unavailable_in_a_row >= MAX_UNAVAILABLE_IN_A_ROW:
-                _mark_not_sent(run, requests[i:])
-                return
-            _charge(run, request)
+        try:
+            results = _send_all(run, requests)
+            _record_all(run, results, requests[len(results):])
+        finally:
+            for request in requests:
+                run.locks.release(request.pledge_id)
 
 
 def _claim(session: Session, locks: ChargeLocks, batch_size: int) -> list[ChargeRequest]:
@@ -220,56 +225,71 @@ def _claim(session: Session, locks: ChargeLocks, batch_size: int) -> list[Charge
     return requests
 
 
-def _charge(run: _Run, request: ChargeRequest) -> None:
-    """Send one claimed attempt (lock held), record the outcome, let go of the lock."""
-    try:
-        if not (request.customer_id and request.payment_method_id):
-            result = ChargeResult(Outcome.NEEDS_BACKER, error_code="no_payment_method")
-        else:
-            run.pace()
-            result = charges.send_charge(run.gateway, request)
-        _record(run, request, result)
-    finally:
-        run.locks.release(request.pledge_id)
+def _send_all(run: _Run, requests: list[ChargeRequest]) -> list[tuple[ChargeRequest, ChargeResult]]:
+    """Send the claimed attempts in order; stop when the provider keeps being unavailable."""
+    results = []
+    for request in requests:
+        if run.unavailable_in_a_row >= MAX_UNAVAILABLE_IN_A_ROW:
+            break
+        results.append((request, _send(run, request)))
+    return results
 
 
-def _record(run: _Run, request: ChargeRequest, result: ChargeResult) -> Applied:
+def _send(run: _Run, request: ChargeRequest) -> ChargeResult:
+    if not (request.customer_id and request.payment_method_id):
+        return ChargeResult(Outcome.NEEDS_BACKER, error_code="no_payment_method")
+    run.pace()
+    result = charges.send_charge(run.gateway, request)
+    run.unavailable_in_a_row = run.unavailable_in_a_row + 1 if result.outcome == Outcome.UNKNOWN else 0
+    return result
+
+
+def _record_all(run: _Run, results: list[tuple[ChargeRequest, ChargeResult]], unsent: list[ChargeRequest]) -> None:
+    """Record a batch's outcomes in one transaction (pledges locked in id order), then mail."""
     with run.factory() as session, session.begin():
-        pledge = charges.lock_pledge(session, request.pledge_id)
-        attempt = session.get(PaymentAttempt, request.attempt_id, populate_existing=True)
-        assert attempt is not None
-        applied = charges.apply_outcome(session, pledge, attempt, result)
+        pledges = charges.lock_pledges(session, [request.pledge_id for request, _result in results])
+        attempts = {a.id: a for a in session.scalars(select(PaymentAttempt).where(
+            PaymentAttempt.id.in_([request.attempt_id for request, _result in results]))
+            .execution_options(populate_existing=True))}
+        applied = [(result, charges.apply_outcome(session, pledges[request.pledge_id], attempts[request.attempt_id],
+                                                  result)) for request, result in results]
+        for request in unsent:  # claimed, never sent: a later run may send them without looking first
+            attempt = session.get(PaymentAttempt, request.attempt_id, populate_existing=True)
+            if attempt is not None and attempt.status == "started":
+                attempt.status = charges.NOT_SENT
+    if unsent:
+        run.report.warnings.append(f"the provider is unavailable; {len(unsent)} charge(s) left for the next run")
+    for result, done in applied:
+        _count(run, result, done)
+        run.deliver(done.notices)
+
+
+def _apply(session: Session, request: ChargeRequest, result: ChargeResult) -> Applied:
+    pledge = charges.lock_pledge(session, request.pledge_id)
+    attempt = session.get(PaymentAttempt, request.attempt_id, populate_existing=True)
+    assert attempt is not None
+    return charges.apply_outcome(session, pledge, attempt, result)
+
+
+def _record(run: _Run, request: ChargeRequest, result: ChargeResult) -> None:
+    with run.factory() as session, session.begin():
+        applied = _apply(session, request, result)
     _count(run, result, applied)
     run.deliver(applied.notices)
-    return applied
 
 
 def _count(run: _Run, result: ChargeResult, applied: Applied) -> None:
     report = run.report
     if result.outcome == Outcome.UNKNOWN:
         report.unknown += 1
-        run.unavailable_in_a_row += 1
         if result.misconfigured:
             report.errors.append(f"provider refused our request: {result.error_message}")
         return
-    run.unavailable_in_a_row = 0
     report.charged += applied.paid
     report.processing += applied.processing
     report.action_required += applied.needs_backer
     if applied.alarm:
         report.alarms.append(applied.alarm)
-
-
-def _mark_not_sent(run: _Run, requests: list[ChargeRequest]) -> None:
-    """Note attempts that were claimed but never sent (the provider is down): no lookup needed later."""
-    with run.factory() as session, session.begin():
-        for request in requests:
-            attempt = session.get(PaymentAttempt, request.attempt_id, populate_existing=True)
-            if attempt is not None and attempt.status == "started":
-                attempt.status = charges.NOT_SENT
-    for request in requests:
-        run.locks.release(request.pledge_id)
-    run.report.warnings.append(f"the provider is unavailable; {len(requests)} charge(s) left for the next run")
 
 
 # --- 3. recover -----------------------------------------------------------------------------------------

@@ -45,4 +45,7 @@ def register_blueprints(app: Flask, api: Api) -> None:
 
     for blueprint in (finance.bp, receipts.bp):
         app.register_blueprint(blueprint)
+    from crowdfund.views import privacy
+
+    app.register_blueprint(privacy.bp)
     register_api(api)

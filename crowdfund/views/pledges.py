@@ -61,9 +61,10 @@ def new(slug: str):
     elif form.validate_on_submit():
         try:
             started = pledges.start_pledge(
-                session, gateway, project=project, backer=current_user, amount_cents=form.amount_eur.data,
-                reward_id=form.reward_id(), anonymous=form.anonymous.data, message=form.message.data or "",
-                payment_method_type=form.payment_method.data, now=_now(), rules=rules)
+                session, gateway, project=project, backer=current_user._get_current_object(),
+                amount_cents=form.amount_eur.data, reward_id=form.reward_id(), anonymous=form.anonymous.data,
+                message=form.message.data or "", payment_method_type=form.payment_method.data, now=_now(),
+                rules=rules)
         except pledges.PledgeExists as exc:
             session.rollback()
             return _to_existing(exc.pledge)
@@ -136,6 +137,8 @@ def edit(pledge_id: int):
         else:
             session.commit()
             flash(_("Your pledge has been changed."), "success")
+            if pledge.status == "pending_setup":  # still needs its payment method
+                return redirect(url_for("pledges.pay", pledge_id=pledge.id))
             return redirect(url_for("pledges.mine"))
     return render_template("pledges/edit.html", form=form, pledge=pledge, project=pledge.project), \
         422 if form.errors else 200

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -14,6 +15,13 @@ from crowdfund import create_app
 from crowdfund.models.pledges import Pledge
 from tests.conftest import make_test_config, wipe
 from tests.factories import PASSWORD, make_pledge_world
+
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+def assert_accessible(page) -> None:
+    result = Axe().run(page, options=WCAG)
+    assert result.violations_count == 0, result.generate_report()
 
 
 @pytest.fixture
@@ -55,6 +63,7 @@ def test_a_backer_pledges_25_euros_with_a_card_and_sees_the_pledge_active(page, 
     page.get_by_role("button", name="Continue to payment").click()
 
     expect(page.get_by_role("heading", name="Payment method for your pledge")).to_be_visible()
+    assert_accessible(page)  # with localstripe's card inputs mounted
     for placeholder, value in (("number", card), ("exp_month", "12"), ("exp_year", "34"), ("cvc", "123")):
         page.locator(f'#card-element input[placeholder="{placeholder}"]').fill(value)
     page.get_by_role("button", name="Save payment method and pledge").click()
@@ -103,7 +112,9 @@ def test_a_backer_pledges_by_sepa_debit_after_reading_the_mandate(page, live_ser
     expect(page.get_by_label("Amount (EUR)")).to_have_value("20")
     page.get_by_label("SEPA direct debit").check()
     expect(page.get_by_text("authorise Crowdfunding Kassel and Stripe")).to_be_visible()
+    assert_accessible(page)
     page.get_by_role("button", name="Continue to payment").click()
+    assert_accessible(page)
     page.get_by_label("IBAN").fill("DE89 3704 0044 0532 0130 00")
     expect(page.get_by_text("authorise Crowdfunding Kassel and Stripe")).to_be_visible()
     page.get_by_role("button", name="Save payment method and pledge").click()
@@ -112,6 +123,7 @@ def test_a_backer_pledges_by_sepa_debit_after_reading_the_mandate(page, live_ser
     row = page.get_by_role("row", name=project.title)
     expect(row).to_contain_text("Active")
     expect(row).to_contain_text("Tote bag")
+    assert_accessible(page)
     session.expire_all()
     pledge = session.scalars(select(Pledge)).one()
     assert (pledge.status, pledge.payment_method_type, pledge.reward_id) == ("active", "sepa_debit", reward.id)

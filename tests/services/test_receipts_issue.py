@@ -246,3 +246,18 @@ def test_a_refund_line_changed_later_does_not_change_its_cancellation(app, sessi
 
     assert all_receipts(session)[1].pdf == cancellation.pdf
 
+
+
+def test_the_cancellation_of_a_donation_receipt_is_numbered_in_the_recipients_series(app, session, fake):
+    paid = make_paid_project(app, session, fake, [10_000], tax_privileged=True)
+    give_address(session, paid.pledges[0].backer)
+    give_donation_profile(session, paid.project)
+    refund(session, fake, paid.pledges[0], None)
+
+    report = issue_all(app)
+
+    series = f"KSP{paid.project.id}-2026"
+    assert report.issued == [f"{series}-000001", f"{series}-000002"]
+    donation, cancellation = all_receipts(session)
+    assert cancellation.issuer_key == donation.issuer_key and cancellation.kind == "cancellation"
+    assert "Zuwendungsbestätigung" in pdf_text(cancellation.pdf)

@@ -171,7 +171,7 @@ def test_amounts_are_read_in_euros_exactly_and_errors_name_the_field(backer, ses
     assert response.status_code == 422 and "below the minimum pledge" in response.get_data(as_text=True)
     response = pledge_form(backer, project, amount_eur="19.99", reward=str(reward.id))
     assert response.status_code == 422 and "minimum of the chosen reward" in response.get_data(as_text=True)
-    response = pledge_form(backer, project, amount_eur="12,345")
+    response = pledge_form(backer, project, amount_eur="12,3456")
     assert response.status_code == 422 and "two decimal places" in response.get_data(as_text=True)
     assert session.scalars(select(Pledge)).first() is None
     pledge_form(backer, project, amount_eur="20,10", reward=str(reward.id))
@@ -291,8 +291,7 @@ def test_a_provider_that_cannot_be_reached_gives_a_clear_page_and_writes_nothing
         session.expire_all()
         assert session.scalars(select(Pledge)).first() is None
         assert session.get(Reward, reward.id).quantity_claimed == 0
-    finally:
-        wipe(dead)
+    finally:  # the `app` fixture behind `session` wipes the same database afterwards
         dead.extensions["db_engine"].dispose()
 
 
@@ -311,6 +310,16 @@ def test_without_a_payment_provider_pledging_is_not_available_and_nothing_breaks
             "csrf_token": csrf_token(client, "/me/pledges")})
         assert response.status_code == 503 and session.scalars(select(Pledge)).first() is None
         assert client.get("/me/pledges").status_code == 200
-    finally:
-        wipe(bare)
+    finally:  # the `app` fixture behind `session` wipes the same database afterwards
         bare.extensions["db_engine"].dispose()
+
+
+def test_changing_a_pledge_that_still_lacks_its_payment_method_leads_back_to_the_payment_step(backer, session,
+                                                                                             world):
+    project, _reward, _user = world
+    pledge_form(backer, project)
+    pledge = only_pledge(session)
+    edit = f"/pledges/{pledge.id}/edit"
+    response = backer.post(edit, data={"amount_eur": "35", "reward": "", "csrf_token": csrf_token(backer, edit)})
+    assert response.location.endswith(f"/pledges/{pledge.id}/pay")
+    assert (only_pledge(session).amount_cents, only_pledge(session).status) == (3_500, "pending_setup")

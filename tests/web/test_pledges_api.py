@@ -174,8 +174,7 @@ def test_without_a_payment_provider_the_api_answers_503(database_url, tmp_path, 
                                            headers=headers)
         assert response.status_code == 503 and "no payment provider" in response.get_json()["message"]
         assert session.scalars(select(Pledge)).first() is None
-    finally:
-        wipe(bare)
+    finally:  # the `app` fixture behind `session` wipes the same database afterwards
         bare.extensions["db_engine"].dispose()
 
 

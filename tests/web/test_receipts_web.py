@@ -140,7 +140,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def test_the_api_lists_the_token_owners_receipts(client, session, issued):
-    owner, mine, theirs = issued
+    owner, mine, _theirs = issued
     token = make_api_token(session, owner)
 
     response = client.get("/api/v1/me/receipts", headers=bearer(token))
