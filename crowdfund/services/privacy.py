@@ -65,7 +65,7 @@ def delete_account(session: Session, user: User, *, now: datetime) -> DeletionRe
     Open pledges of campaigns that still take changes are cancelled through the pledge service (reward units
     and matches go back); pledges past that point are kept and settled as usual."""
     # Two admins deleting themselves at once must not both pass the check: lock the admin role rows first.
-    pass
+    session.scalars(select(UserRole.id).where(UserRole.role == Role.ADMIN.value).with_for_update()).all()
     if is_sole_admin(session, user):
         raise SoleAdmin(f"user {user.id} is the only active admin")
     cancelled, kept = _cancel_open_pledges(session, user, now=now)
