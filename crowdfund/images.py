@@ -7,11 +7,12 @@ into a new file, so EXIF (GPS included), ICC profiles, XMP and comments never re
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 from dataclasses import dataclass
 from enum import StrEnum
 
-from PIL import Image, ImageOps, UnidentifiedImageError, features
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError, features
 
 ACCEPTED_FORMATS: frozenset[str] = frozenset({"JPEG", "PNG", "WEBP"})
 QUALITY = 82
@@ -76,12 +77,27 @@ def _read(data: bytes, max_pixels: int, max_side: int) -> Image.Image:
             _check_header(image, max_pixels)
             # JPEG only: decode at a reduced scale that still covers max_side, saving memory and time.
             image.draft(None, (max_side, max_side))
-            image.load()
+            _load_strictly(image)
             return _normalise(image, max_side)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels(max_pixels) from None
     except _DECODE_ERRORS:
         raise ImageRejected(RejectCode.NOT_AN_IMAGE, "The file is not a readable image.") from None
+
+
+_STRICT_LOAD = threading.Lock()
+
+
+def _load_strictly(image: Image.Image) -> None:
+    """Decode the whole image, refusing truncated files even where another library (WeasyPrint sets
+    ImageFile.LOAD_TRUNCATED_IMAGES at import) has told Pillow to accept them process-wide."""
+    with _STRICT_LOAD:
+        previous = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            image.load()
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
 def _check_header(image: Image.Image, max_pixels: int) -> None:

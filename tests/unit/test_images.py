@@ -326,3 +326,29 @@ def test_empty_upload_is_rejected_with_a_stable_code_and_a_readable_message() ->
     error = rejection(b"")
     assert error.code == "empty"
     assert str(error) == error.message == "The file is empty."
+
+
+def test_truncated_files_are_refused_even_after_weasyprint_relaxed_pillow_process_wide():
+    from PIL import ImageFile
+
+    import receipts.pdf  # noqa: F401  (importing WeasyPrint sets LOAD_TRUNCATED_IMAGES = True)
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+    whole = _png_bytes_for_truncation()
+    with pytest.raises(ImageRejected) as info:
+        process_cover_image(whole[: len(whole) // 2])
+    assert info.value.code == RejectCode.NOT_AN_IMAGE
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # our strict load restores the global afterwards
+
+
+def _png_bytes_for_truncation() -> bytes:
+    import io
+    import random
+
+    from PIL import Image
+
+    rng = random.Random(7)
+    image = Image.frombytes("RGB", (200, 200), bytes(rng.randrange(256) for _ in range(200 * 200 * 3)))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
