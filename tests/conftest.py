@@ -83,6 +83,21 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def app_factory(database_url: str, tmp_path: Path):
+    """Build extra apps with settings of the test's choosing; their connections are closed afterwards."""
+    made: list[Flask] = []
+
+    def build(**overrides: str) -> Flask:
+        instance = tmp_path / f"instance-{len(made)}"
+        made.append(create_app(make_test_config(overrides.pop("DATABASE_URL", database_url), instance, **overrides)))
+        return made[-1]
+
+    yield build
+    for extra in made:
+        extra.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
 def session(app: Flask):
     """A session of the test's own, outside any app context, so requests keep their own `g`."""
     db_session = app.extensions["db_sessionmaker"]()

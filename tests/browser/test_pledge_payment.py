@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from flask import Flask
 from axe_playwright_python.sync_playwright import Axe
+from flask import Flask
 from playwright.sync_api import expect
 from sqlalchemy import select
 

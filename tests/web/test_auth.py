@@ -4,10 +4,9 @@ import re
 import redis
 from sqlalchemy import select
 
-from crowdfund import create_app
 from crowdfund import db as dbm
 from crowdfund.models.users import User
-from tests.conftest import AuthActions, csrf_token, make_test_config, wipe
+from tests.conftest import AuthActions, csrf_token, wipe
 from tests.factories import PASSWORD, make_user
 
 
@@ -117,9 +116,9 @@ def reset_link(text):
     return match.group(0).replace("http://localhost", "")
 
 
-def test_password_reset_by_mailed_link_through_smtp(database_url, tmp_path, smtp_server):
+def test_password_reset_by_mailed_link_through_smtp(app_factory, smtp_server):
     host, port, inbox = smtp_server
-    app = create_app(make_test_config(database_url, tmp_path, MAIL_SERVER=host, MAIL_PORT=str(port)))
+    app = app_factory(MAIL_SERVER=host, MAIL_PORT=str(port))
     try:
         with app.app_context():
             make_user(dbm.session(), email="eva@example.org")
@@ -158,10 +157,9 @@ def test_without_an_smtp_server_mail_is_written_to_the_outbox_as_eml(client, app
     assert b"To: otto@example.org" in raw and b"/auth/reset/" in raw
 
 
-def test_login_rate_limit_can_live_in_redis(database_url, tmp_path):
+def test_login_rate_limit_can_live_in_redis(app_factory):
     redis_url = "redis://127.0.0.1:6379/15"
-    app = create_app(make_test_config(database_url, tmp_path, RATELIMIT_STORAGE_URI=redis_url,
-                                      LOGIN_RATE_LIMIT="3 per minute"))
+    app = app_factory(RATELIMIT_STORAGE_URI=redis_url, LOGIN_RATE_LIMIT="3 per minute")
     redis.Redis.from_url(redis_url).flushdb()
     client = app.test_client()
     data = {"email": "a@example.org", "password": "x", "csrf_token": csrf_token(client, "/auth/login")}

@@ -91,8 +91,11 @@ def test_production_sends_hsts_and_secure_cookies(database_url, tmp_path):
     from crowdfund import create_app
 
     config = ProductionConfig({"SECRET_KEY": "k", "DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path)})
-    client = create_app(config).test_client()
-    response = client.get("/auth/login", base_url="https://localhost")
+    production = create_app(config)
+    try:
+        response = production.test_client().get("/auth/login", base_url="https://localhost")
+    finally:
+        production.extensions["db_engine"].dispose()
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
     cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "Secure" in cookie and "HttpOnly" in cookie

@@ -2,9 +2,8 @@ import json
 
 from openapi_spec_validator import validate
 
-from crowdfund import create_app
 from crowdfund.domain.roles import Role
-from tests.conftest import csrf_token, make_test_config
+from tests.conftest import csrf_token
 from tests.factories import PASSWORD, make_user
 
 
@@ -14,9 +13,8 @@ def test_healthz_reports_ok_with_a_database(client):
     assert response.get_json() == {"status": "ok", "database": "ok"}
 
 
-def test_healthz_answers_503_with_a_reason_when_the_database_is_down(tmp_path):
-    config = make_test_config("postgresql://nobody@127.0.0.1:1/none", tmp_path)
-    response = create_app(config).test_client().get("/healthz")
+def test_healthz_answers_503_with_a_reason_when_the_database_is_down(app_factory):
+    response = app_factory(DATABASE_URL="postgresql://nobody@127.0.0.1:1/none").test_client().get("/healthz")
     body = response.get_json()
     assert response.status_code == 503
     assert body["status"] == "error" and body["database"] == "unavailable" and body["reason"]

@@ -329,6 +329,7 @@ def test_requested_changes_are_mailed_to_the_initiator_and_shown_on_my_projects(
     finally:
         wipe(app)
         app.extensions["db_engine"].dispose()
+        app.extensions["db_engine"].dispose()
 
 
 def test_publish_due_command_publishes_approved_pitches_whose_window_opened(runner, session, world):
