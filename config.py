@@ -84,6 +84,9 @@ class BaseConfig:
     PAYMENT_FIX_WINDOW_DAYS = 7
     PAYMENT_METHOD_TYPES = "card,sepa_debit"
 
+    # Anonymous visitors get public campaign pages and API answers at most this many seconds old
+    PUBLIC_CACHE_SECONDS = 10
+
     # Uploads and receipts live outside the code tree
     STORAGE_DIR = ""
 
@@ -159,6 +162,7 @@ class TestConfig(BaseConfig):
     TESTING = True
     SECRET_KEY = "test-secret-key"  # noqa: S105 (test configuration only)
     MAIL_SERVER = ""
+    PUBLIC_CACHE_SECONDS = 0
 
     def default_database_url(self) -> str:
         return "sqlite://"

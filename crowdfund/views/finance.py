@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask import stream_with_context as keep_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from crowdfund import db
 from crowdfund.auth import role_required
@@ -24,7 +24,7 @@ from crowdfund.models.receipts import Payout, PayoutExport
 from crowdfund.services import finance_exports, payouts
 from crowdfund.services.finance import FinanceFilter, Period, dashboard
 from crowdfund.services.finance_chart import money_chart_svg
-from crowdfund.services.finance_datev import DatevError, DatevSettings, datev_csv
+from crowdfund.services.finance_datev import DatevError, DatevSettings, datev_csv, header
 from crowdfund.services.reconciliation import reconcile
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")
@@ -50,8 +50,23 @@ def _filters() -> tuple[FinanceFilterForm, FinanceFilter]:
     return form, FinanceFilter(period, form.project.data, form.state.data or None)
 
 
+def _stream(produce: Callable[[Session], Iterator[bytes]]) -> Iterator[bytes]:
+    """Run a streamed export in a session of its own, closed when the body is done or the client goes away
+    (the server closes the response); the request's session is torn down before the body is sent."""
+    session = current_app.extensions["db_sessionmaker"]()
+
+    def body() -> Iterator[bytes]:
+        try:
+            yield from produce(session)
+        finally:
+            session.rollback()
+            session.close()
+
+    return body()
+
+
 def _download(chunks: Iterator[bytes], name: str, mimetype: str) -> Response:
-    response = Response(keep_context(chunks), mimetype=mimetype)
+    response = Response(chunks, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -75,8 +90,9 @@ def index():
 @role_required(*FINANCE)
 def journal_export():
     _form, flt = _filters()
-    lines = finance_exports.journal_lines(db.session(), flt.period, timezone=flt.period.timezone)
-    return _download(finance_exports.journal_csv(lines), "journal.csv", "text/csv")
+    chunks = _stream(lambda session: finance_exports.journal_csv(
+        finance_exports.journal_lines(session, flt.period, timezone=flt.period.timezone)))
+    return _download(chunks, "journal.csv", "text/csv")
 
 
 @bp.get("/exports/datev.csv")
@@ -87,26 +103,23 @@ def datev_export():
         abort(400)
     try:
         settings = DatevSettings.from_config(current_app.config, request.args.get("encoding") or None)
-        chunks = datev_csv(finance_exports.journal_lines(db.session(), flt.period, timezone=flt.period.timezone),
-                           settings, start=flt.period.start, end=flt.period.end, created=datetime.now(UTC))
-        first = next(chunks)  # the header: an impossible period fails here, before the response starts
+        header(settings, flt.period.start, flt.period.end, datetime.now(UTC))  # an impossible period fails here
     except DatevError as error:
         abort(400, str(error))
+    chunks = _stream(lambda session: datev_csv(
+        finance_exports.journal_lines(session, flt.period, timezone=flt.period.timezone), settings,
+        start=flt.period.start, end=flt.period.end, created=datetime.now(UTC)))  # type: ignore[arg-type]
     name = f"EXTF_Buchungsstapel_{flt.period.start:%Y%m%d}_{flt.period.end:%Y%m%d}.csv"
     charset = "utf-8" if settings.encoding == "utf-8-sig" else "windows-1252"
-    return _download(_prepend(first, chunks), name, f"text/csv; charset={charset}")
-
-
-def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield first
-    yield from rest
+    return _download(chunks, name, f"text/csv; charset={charset}")
 
 
 @bp.get("/exports/receipts.zip")
 @role_required(*FINANCE)
 def receipts_export():
     _form, flt = _filters()
-    return _download(finance_exports.receipts_zip(db.session(), flt.period), "receipts.zip", "application/zip")
+    chunks = _stream(lambda session: finance_exports.receipts_zip(session, flt.period))
+    return _download(chunks, "receipts.zip", "application/zip")
 
 
 @bp.get("/reconciliation")
