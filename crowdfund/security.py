@@ -25,13 +25,17 @@ def _origin(url: str) -> str | None:
 
 def build_csp(config: dict, *, frame_ancestors: str) -> str:
     """Build the policy; the payment provider's script and API origins are added from config."""
-    extra = sorted({o for o in (_origin(config.get("STRIPE_JS_URL", "")),
-                                _origin(config.get("STRIPE_API_BASE", ""))) if o})
+    js = _origin(config.get("STRIPE_JS_URL", ""))
+    extra = sorted({o for o in (js, _origin(config.get("STRIPE_API_BASE", ""))) if o})
     script = " ".join(["'self'", *extra])
+    connect = script
+    if js == "https://js.stripe.com":  # real Stripe.js talks to its API and opens 3-D Secure frames
+        connect = f"{script} https://api.stripe.com"
+        extra = [*extra, "https://hooks.stripe.com"]
     directives = [
         "default-src 'self'",
         f"script-src {script}",
-        f"connect-src {script}",
+        f"connect-src {connect}",
         "style-src 'self'",
         "img-src 'self' data:",
         "font-src 'self'",

@@ -123,3 +123,14 @@ def test_admin_passes_the_role_guard_and_can_grant_a_role(client, session, auth)
     session.expire_all()
     assert "juror" in {r.value for r in session.get(type(user), user.id).roles}
     assert admin.has_role(Role.ADMIN)
+
+
+def test_with_real_stripe_the_policy_admits_stripe_js_its_api_and_its_3ds_frames():
+    from crowdfund.security import build_csp
+
+    csp = build_csp({"STRIPE_JS_URL": "https://js.stripe.com/v3/"}, frame_ancestors="'none'")
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    assert directives["script-src"] == "'self' https://js.stripe.com"
+    assert directives["connect-src"] == "'self' https://js.stripe.com https://api.stripe.com"
+    assert set(directives["frame-src"].split()) == {"https://js.stripe.com", "https://hooks.stripe.com"}
+    assert "unsafe-inline" not in csp
