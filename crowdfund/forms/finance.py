@@ -44,3 +44,20 @@ class ReceiptAddressForm(FlaskForm):
     name = StringField(_l("Name on receipts"), validators=[DataRequired(), Length(max=160)])
     address = TextAreaField(_l("Postal address"), validators=[DataRequired(), Length(max=500)],
                             description=_l("Street and number, postcode and town, one per line."))
+
+
+class DonationProfileForm(FlaskForm):
+    """The tax-privileged recipient's facts for the official donation receipt form (BMF template)."""
+
+    purpose = TextAreaField(_l("Purpose (continues “Wir sind wegen Förderung …”)"),
+                            validators=[DataRequired(), Length(max=500)])
+    tax_office = StringField(_l("Tax office"), validators=[DataRequired(), Length(max=120)])
+    tax_number = StringField(_l("Tax number"), validators=[DataRequired(), Length(max=40)])
+    notice_date = DateField(_l("Date of the notice"), validators=[DataRequired()])
+    notice_kind = SelectField(_l("Kind of notice"), choices=[
+        ("exemption_notice", _l("Exemption notice (Freistellungsbescheid)")),
+        ("assessment_60a", _l("Assessment under § 60a AO"))])
+    assessment_period = StringField(_l("Assessment period (exemption notice only)"),
+                                    validators=[Optional(), Length(max=160)])
+    place = StringField(_l("Place of signature"), validators=[Optional(), Length(max=80)])
+    signatory = StringField(_l("Signatory"), validators=[Optional(), Length(max=160)])

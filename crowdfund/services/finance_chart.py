@@ -10,7 +10,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 from crowdfund.services.finance import Figures
 
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 720, 260, 90, 16, 16, 36
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 720, 280, 90, 16, 36, 36
+LEGEND_Y = 8  # the legend sits above the plot, so no line runs through it
 LINES: tuple[tuple[str, str, Callable[[Figures], int]], ...] = (
     ("in", "#1f6f43", lambda f: f.charged + f.matched),
     ("refunded", "#b3261e", lambda f: f.refunded),
@@ -56,8 +57,8 @@ def money_chart_svg(days: Sequence[tuple[date, Figures]], labels: dict[str, str]
     for index, (name, colour, _value) in enumerate(LINES):
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
                      f'points="{_points(series[name], low, high)}"><title>{escape(labels[name])}</title></polyline>')
-        parts.append(f'<rect x="{LEFT + 10 + index * 150}" y="{TOP}" width="10" height="10" fill="{colour}"/>')
-        parts.append(_text(LEFT + 24 + index * 150, TOP + 9, labels[name], "start"))
+        parts.append(f'<rect x="{LEFT + 10 + index * 150}" y="{LEGEND_Y}" width="10" height="10" fill="{colour}"/>')
+        parts.append(_text(LEFT + 24 + index * 150, LEGEND_Y + 9, labels[name], "start"))
     parts.append("</svg>")
     return "".join(parts)
 

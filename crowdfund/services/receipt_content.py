@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from crowdfund.models.ledger import LedgerEntry
 from crowdfund.models.pledges import Pledge
 from crowdfund.models.receipts import DonationProfile, Receipt, ReceiptAddress
+from crowdfund.services.audit import record_change
 from receipts.documents import (
     CancellationDetails,
     DocumentKind,
@@ -134,6 +135,23 @@ def _donation_details(session: Session, project_id: int) -> DonationDetails:
                            notice_date=profile.notice_date, notice_kind=NoticeKind(profile.notice_kind),
                            assessment_period=profile.assessment_period, place=profile.place,
                            signatory=profile.signatory)
+
+
+def save_donation_profile(session: Session, project_id: int, values: dict[str, Any], *,
+                          actor_id: int | None) -> DonationProfile:
+    """Create or change a recipient's tax facts; documents already numbered keep the facts of their snapshot."""
+    profile = session.scalars(select(DonationProfile).where(DonationProfile.project_id == project_id)).first()
+    if profile is None:
+        profile = DonationProfile(project_id=project_id)
+        session.add(profile)
+    for name in ("purpose", "tax_office", "tax_number", "assessment_period", "place", "signatory"):
+        setattr(profile, name, (values.get(name) or "").strip())
+    profile.notice_date = values["notice_date"]
+    profile.notice_kind = NoticeKind(values.get("notice_kind") or NoticeKind.EXEMPTION_NOTICE).value
+    session.flush()
+    record_change(session, entity_type="project", entity_id=project_id, action="donation_profile",
+                  actor_id=actor_id, reason=f"tax number {profile.tax_number}")
+    return profile
 
 
 def _language(locale: str | None) -> str:

@@ -17,14 +17,21 @@ from crowdfund import db
 from crowdfund.auth import role_required
 from crowdfund.domain.roles import Role
 from crowdfund.formatting import euros
-from crowdfund.forms.finance import FinanceFilterForm, PayoutApproveForm, PayoutRequestForm, SepaExportForm
+from crowdfund.forms.finance import (
+    DonationProfileForm,
+    FinanceFilterForm,
+    PayoutApproveForm,
+    PayoutRequestForm,
+    SepaExportForm,
+)
 from crowdfund.gateway import payment_gateway
 from crowdfund.models.projects import Project
-from crowdfund.models.receipts import Payout, PayoutExport
+from crowdfund.models.receipts import DonationProfile, Payout, PayoutExport
 from crowdfund.services import finance_exports, payouts
 from crowdfund.services.finance import FinanceFilter, Period, dashboard
 from crowdfund.services.finance_chart import money_chart_svg
 from crowdfund.services.finance_datev import DatevError, DatevSettings, datev_csv, header
+from crowdfund.services.receipt_content import save_donation_profile
 from crowdfund.services.reconciliation import reconcile
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")
@@ -210,3 +217,19 @@ def payout_export():
 def payout_file(export_id: int):
     export = payouts.stored_export(db.session(), export_id) or abort(404)
     return _download(iter([export.xml]), f"SEPA_{export.message_id}.xml", "application/xml")
+
+
+@bp.route("/projects/<int:project_id>/donation-profile", methods=["GET", "POST"])
+@role_required(*FINANCE)
+def donation_profile(project_id: int):
+    session = db.session()
+    project = session.get(Project, project_id) or abort(404)
+    profile = session.scalars(select(DonationProfile).where(DonationProfile.project_id == project.id)).first()
+    form = DonationProfileForm(obj=profile)
+    if form.validate_on_submit():
+        save_donation_profile(session, project.id, form.data, actor_id=current_user.id)
+        session.commit()
+        flash(_("The tax facts are saved. Donation receipts waiting for them are issued with the next run."),
+              "success")
+        return redirect(url_for(".donation_profile", project_id=project.id))
+    return render_template("finance/donation_profile.html", project=project, form=form), 422 if form.errors else 200

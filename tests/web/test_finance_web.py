@@ -45,10 +45,11 @@ def get_routes(funded) -> list[str]:
     return ["/finance/", f"/finance/exports/journal.csv?{year_query()}", f"/finance/exports/datev.csv?{year_query()}",
             f"/finance/exports/receipts.zip?{year_query()}", "/finance/payouts",
             f"/finance/projects/{funded.project.id}/payout", f"/finance/reconciliation?{year_query()}",
-            "/finance/payouts/exports/1.xml"]
+            f"/finance/projects/{funded.project.id}/donation-profile", "/finance/payouts/exports/1.xml"]
 
 
-POST_ROUTES = ["/finance/projects/{project}/payout", "/finance/payouts/1/approve", "/finance/payouts/export"]
+POST_ROUTES = ["/finance/projects/{project}/payout", "/finance/payouts/1/approve", "/finance/payouts/export",
+               "/finance/projects/{project}/donation-profile"]
 OUTSIDERS = {"backer": (), "initiator": (Role.INITIATOR,), "juror": (Role.JUROR,)}
 
 
@@ -173,3 +174,31 @@ def test_the_reconciliation_page_lists_a_difference(client, session, auth, funde
     html = client.get(f"/finance/reconciliation?{year_query()}").get_data(as_text=True)
 
     assert "missing_locally" in html and "9.99" in html
+
+
+def test_finance_saves_the_recipients_tax_facts_and_the_waiting_donation_receipt_is_issued(app, client, session,
+                                                                                          auth, fake):
+    from tests.finance_factories import give_address
+
+    paid = make_paid_project(app, session, fake, [10_000], tax_privileged=True)
+    give_address(session, paid.pledges[0].backer)
+    assert issue_all(app).waiting  # no tax facts yet
+    login_as(session, auth, Role.FINANCE)
+    path = f"/finance/projects/{paid.project.id}/donation-profile"
+
+    response = client.post(path, data={"csrf_token": csrf_token(client, path), "purpose": "des Umweltschutzes",
+                                       "tax_office": "Kassel-Hofgeismar", "tax_number": "026 250 12345",
+                                       "notice_date": "2025-02-14", "notice_kind": "exemption_notice",
+                                       "assessment_period": "", "place": "Kassel", "signatory": "Vera Vorstand"})
+
+    assert response.status_code == 302
+    assert issue_all(app).issued == [f"KSP{paid.project.id}-2026-000001"]
+    assert session.scalars(select(Receipt.kind)).all() == ["donation_receipt"]
+
+
+def test_the_tax_facts_page_is_for_finance_and_admin_only(client, session, auth, funded):
+    path = f"/finance/projects/{funded.project.id}/donation-profile"
+    assert client.get(path).status_code == 302
+    login_as(session, auth, Role.INITIATOR)
+    assert client.get(path).status_code == 403
+    assert client.post(path, data={"csrf_token": csrf_token(client, "/")}).status_code == 403
