@@ -79,6 +79,7 @@ class BaseConfig:
     STRIPE_WEBHOOK_SECRET = ""
     STRIPE_API_BASE = ""
     STRIPE_JS_URL = ""
+    STRIPE_TIMEOUT_SECONDS = 10.0  # per provider call: a hung provider answers 503 instead of holding row locks
     PLEDGE_MIN_CENTS = 100
     PLEDGE_MAX_CENTS = 1_000_000
     PAYMENT_FIX_WINDOW_DAYS = 7

@@ -63,10 +63,22 @@ def normalize_url(url: str) -> str:
     return url
 
 
+# PostgreSQL pool per process (a gunicorn worker): 5 kept + 5 overflow connections; waiting longer than
+# 10 s for one is an error (503), connections older than 30 min are replaced, connecting gives up after 5 s.
+PG_POOL = {"pool_size": 5, "max_overflow": 5, "pool_timeout": 10, "pool_recycle": 1800}
+PG_CONNECT_TIMEOUT_SECONDS = 5
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
-    """Create an engine; SQLite gets foreign keys switched on, every backend pre-pings."""
+    """Create an engine; SQLite gets foreign keys switched on, every backend pre-pings.
+
+    Pre-ping tests each pooled connection on checkout, so after a PostgreSQL restart the stale connections
+    are replaced and only a request that was in flight at that moment fails (rolled back, 503)."""
     url = normalize_url(url)
     kwargs: dict[str, object] = {"echo": echo, "pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        kwargs.update(PG_POOL)
+        kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False}
         if url in ("sqlite://", "sqlite:///:memory:"):

@@ -8,7 +8,8 @@ from typing import Any
 from flask import Flask, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy import exc as sa_exc
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,13 @@ MESSAGES = {
     422: (_l("Invalid input"), _l("Some fields are not valid. Please correct them.")),
     429: (_l("Too many requests"), _l("You sent too many requests. Please wait a moment and try again.")),
     500: (_l("Something went wrong"), _l("An unexpected error occurred. It has been logged; please try again later.")),
+    503: (_l("Temporarily unavailable"),
+          _l("The service is briefly unavailable; nothing was saved. Please try again in a moment.")),
 }
+# The database went away mid-request (restart, failover, pool exhausted): the transaction is rolled back and
+# the client is told to retry; pre-ping gives the next request a fresh connection.
+DATABASE_DOWN = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+RETRY_AFTER_SECONDS = 5
 
 
 def wants_json() -> bool:
@@ -55,7 +62,7 @@ def handle_http_exception(error: HTTPException) -> Any:
         return json_error(error)
     code = error.code or 500
     title, text = MESSAGES.get(code, (error.name, error.description))
-    headers = error.get_response().headers if code in (405, 429) else {}
+    headers = error.get_response().headers if code in (405, 429, 503) else {}
     kept = {k: v for k, v in headers.items() if k in ("Allow", "Retry-After")}
     try:
         body = render_template("errors/error.html", code=code, title=title, text=text)
@@ -76,6 +83,17 @@ def handle_unexpected(error: Exception) -> Any:
     return handle_http_exception(InternalServerError(original_exception=error))
 
 
+def handle_database_down(error: Exception) -> Any:
+    log.error("Database unavailable on %s %s: %s", request.method, request.path, error)
+    return handle_http_exception(DatabaseUnavailable())
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    def __init__(self) -> None:
+        super().__init__(retry_after=RETRY_AFTER_SECONDS)
+        self.data = {"headers": {"Retry-After": str(RETRY_AFTER_SECONDS)}}
+
+
 def _rollback() -> None:
     session = g.get("db_session")
     if session is not None:
@@ -85,3 +103,5 @@ def _rollback() -> None:
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)
+    for error in DATABASE_DOWN:
+        app.register_error_handler(error, handle_database_down)

@@ -85,8 +85,10 @@ class StripeGateway:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> StripeGateway:
-        """Build the gateway from `STRIPE_SECRET_KEY` and `STRIPE_API_BASE` (empty base: real Stripe)."""
-        return cls(config["STRIPE_SECRET_KEY"], api_base=config.get("STRIPE_API_BASE") or None)
+        """Build the gateway from `STRIPE_SECRET_KEY`, `STRIPE_API_BASE` (empty base: real Stripe) and
+        `STRIPE_TIMEOUT_SECONDS`."""
+        return cls(config["STRIPE_SECRET_KEY"], api_base=config.get("STRIPE_API_BASE") or None,
+                   timeout_seconds=float(config.get("STRIPE_TIMEOUT_SECONDS") or 10.0))
 
     # -- plumbing -------------------------------------------------------------------------------------------
     def _call(self, operation: Callable[[], T]) -> T:
