@@ -6,13 +6,16 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crowdfund.db import Base, utcnow
-from crowdfund.domain.pledges import COUNTING
+from crowdfund.domain.pledges import CHANGEABLE, COUNTING
 from crowdfund.models.projects import Project
 from crowdfund.models.rewards import Reward
 from crowdfund.models.users import User
 
 # Pledges in these states count toward a campaign's total and backer count.
 COUNTING_STATUSES = tuple(sorted(COUNTING))
+# A backer has at most one pledge in these states per project (pending_setup, active).
+OPEN_STATUSES = tuple(sorted(CHANGEABLE))
+ONE_OPEN_PLEDGE_INDEX = "uq_pledges_one_open_per_backer"
 
 
 class Pledge(Base):
@@ -50,3 +53,10 @@ class Pledge(Base):
     project: Mapped[Project] = relationship()
     backer: Mapped[User] = relationship()
     reward: Mapped[Reward | None] = relationship()
+
+
+# One open pledge per backer and project: the service checks it under the backer's row lock; this partial
+# unique index backs the rule in the database (migration 0006_indexes).
+_open = Pledge.status.in_(OPEN_STATUSES)
+Index(ONE_OPEN_PLEDGE_INDEX, Pledge.project_id, Pledge.backer_id, unique=True,
+      postgresql_where=_open, sqlite_where=_open)

@@ -56,6 +56,12 @@ class Project(Base):
     )
 
 
+# Serves the public list's default order (newest: published_at DESC NULLS LAST, id DESC). SQLite cannot
+# write NULLS LAST in an index, but its DESC already puts NULLs last: migration 0006_indexes creates
+# (published_at DESC, id DESC) there, which autogenerate finds equal.
+Index("ix_projects_newest", Project.published_at.desc().nulls_last(), Project.id.desc())
+
+
 class TeamMember(Base):
     __tablename__ = "team_members"
 

@@ -4,7 +4,8 @@ deadline.
 Rules:
 - One open pledge per backer and project: at most one pledge in `pending_setup` or `active`; a second
   pledge is refused with `PledgeExists` (the web form edits that one instead). The backer's row is locked
-  while a pledge starts, so two requests at once cannot both create one.
+  while a pledge starts, so two requests at once cannot both create one; the partial unique index
+  `uq_pledges_one_open_per_backer` backs the rule, and its violation is refused the same way.
 - A limited reward is never oversold: its unit is claimed in the transaction that creates or changes the
   pledge, under the reward's row lock (FOR NO KEY UPDATE: it excludes other claimers but not the foreign-key
   checks of inserted pledges), and given back when the pledge is cancelled. Two rewards are locked in id
@@ -23,6 +24,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from crowdfund.domain.pledges import (
@@ -34,7 +36,7 @@ from crowdfund.domain.pledges import (
 )
 from crowdfund.domain.projects import PUBLIC_STATES, ProjectState
 from crowdfund.models.payments import PaymentCustomer
-from crowdfund.models.pledges import Pledge
+from crowdfund.models.pledges import ONE_OPEN_PLEDGE_INDEX, Pledge
 from crowdfund.models.projects import Project
 from crowdfund.models.rewards import Reward
 from crowdfund.models.users import User
@@ -158,8 +160,7 @@ def start_pledge(session: Session, gateway: PaymentGateway, *, project: Project,
     pledge = Pledge(project=project, backer=backer, reward=reward, amount_cents=amount_cents,
                     currency=project.currency, status=PledgeStatus.PENDING_SETUP.value, anonymous=anonymous,
                     message=message.strip(), customer_id=customer_id, payment_method_type=payment_method_type)
-    session.add(pledge)
-    session.flush()
+    _insert_open_pledge(session, pledge, project, backer)
     setup = _provider(gateway.create_setup_intent, customer_id=customer_id,
                       payment_method_types=[payment_method_type], metadata={"pledge_id": str(pledge.id)},
                       idempotency_key=idempotency_key(pledge.id, "setup"))
@@ -370,6 +371,31 @@ def _lock(session: Session, model: type[User] | type[Pledge], row_id: int) -> No
     stmt = (select(model).where(model.id == row_id).with_for_update(key_share=True)
             .execution_options(populate_existing=True))
     session.scalars(stmt).one()
+
+
+def _insert_open_pledge(session: Session, pledge: Pledge, project: Project, backer: User) -> None:
+    """Insert the pledge; should the unique index find another open one (a writer that skipped the backer's
+    row lock), the transaction is rolled back and PledgeExists names that one, as the check under the lock
+    does: never an IntegrityError."""
+    session.add(pledge)
+    try:
+        session.flush()
+    except IntegrityError as error:
+        if not _violates_one_open_pledge(error):
+            raise
+        session.rollback()  # the failed flush leaves nothing usable; the other pledge is committed
+        if (existing := open_pledge(session, project, backer)) is None:
+            raise PledgeInvalid({"project": "already_backed"}) from error
+        raise PledgeExists(existing) from error
+
+
+def _violates_one_open_pledge(error: IntegrityError) -> bool:
+    """Tell whether an IntegrityError is the one-open-pledge index (PostgreSQL names it, SQLite its columns)."""
+    constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+    if constraint is not None:
+        return constraint == ONE_OPEN_PLEDGE_INDEX
+    text = str(error.orig)
+    return "UNIQUE" in text and "pledges.project_id, pledges.backer_id" in text
 
 
 def _customer_id(session: Session, gateway: PaymentGateway, backer: User) -> str:
