@@ -57,6 +57,11 @@ class BaseConfig:
     RATELIMIT_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
 
+    # Background jobs: run inline (synchronously) unless REDIS_URL is set; then RQ on that Redis, run by
+    # `flask --app wsgi worker`, with `flask --app wsgi scheduler` for the periodic jobs
+    REDIS_URL = ""
+    JOB_QUEUE = "crowdfund"
+
     # CSRF
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = 43200  # seconds a form stays valid: long enough to write a pitch
@@ -72,6 +77,10 @@ class BaseConfig:
     MAIL_DEFAULT_SENDER = "Crowdfunding Kassel <noreply@crowdfunding-kassel.de>"
     MAIL_OUTBOX_DIR = ""
     PASSWORD_RESET_MAX_AGE = 3600
+    # The outbox retries a message that could not be sent after 1, 2, 4, ... times MAIL_RETRY_SECONDS
+    # (at most 6 hours apart); after MAIL_MAX_ATTEMPTS attempts it is marked failed (admins see /admin/outbox)
+    MAIL_MAX_ATTEMPTS = 8
+    MAIL_RETRY_SECONDS = 60
 
     # Payments (used from the pledges issue on)
     STRIPE_SECRET_KEY = ""
