@@ -5,6 +5,7 @@ from crowdfund.models.contests import Contest, District
 from crowdfund.models.jury import JuryConfig, Scorecard  # the module registers every jury table
 from crowdfund.models.ledger import LedgerEntry
 from crowdfund.models.matching import Match, MatchingPot
+from crowdfund.models.outbox import OutboxMessage
 from crowdfund.models.payments import PaymentAttempt, PaymentCustomer, WebhookEvent
 from crowdfund.models.pledges import Pledge
 from crowdfund.models.projects import Project, ProjectUpdate, TeamMember
@@ -14,6 +15,6 @@ from crowdfund.models.users import ApiToken, User, UserRole
 
 __all__ = [
     "ApiToken", "AuditEntry", "Contest", "District", "JuryConfig", "LedgerEntry", "Match", "MatchingPot",
-    "PaymentAttempt", "PaymentCustomer", "Payout", "Pledge", "Project", "ProjectUpdate", "Receipt", "ReceiptCounter",
-    "Reward", "Scorecard", "TeamMember", "User", "UserRole", "WebhookEvent",
+    "OutboxMessage", "PaymentAttempt", "PaymentCustomer", "Payout", "Pledge", "Project", "ProjectUpdate", "Receipt",
+    "ReceiptCounter", "Reward", "Scorecard", "TeamMember", "User", "UserRole", "WebhookEvent",
 ]
