@@ -23,7 +23,7 @@ from crowdfund.models.pledges import Pledge
 from crowdfund.services import charges
 from crowdfund.services.charge_locks import charge_lock
 from crowdfund.services.charges import Applied, ChargeResult, Outcome
-from payments.gateway import PaymentGateway, PaymentIntentInfo
+from payments.gateway import InvalidRequest, PaymentGateway, PaymentIntentInfo
 
 _S = PledgeStatus
 PAID_STATES = (_S.PAID.value, _S.PARTIALLY_REFUNDED.value, _S.REFUNDED.value)
@@ -103,8 +103,11 @@ def _recover(factory: sessionmaker[Session], engine: Engine, gateway: PaymentGat
 def pay_with_new_card(factory: sessionmaker[Session], engine: Engine, gateway: PaymentGateway, pledge_id: int,
                       setup_intent_id: str) -> FixStep:
     """Charge the card the backer just saved (re-fetched SetupIntent) on-session, as the pledge's next attempt."""
-    setup = gateway.retrieve_setup_intent(setup_intent_id)
-    if not setup.succeeded or setup.metadata.get("pledge_id") != str(pledge_id):
+    try:
+        setup = gateway.retrieve_setup_intent(setup_intent_id) if setup_intent_id else None
+    except InvalidRequest:  # an id the provider does not know is the client's mistake, not an outage
+        setup = None
+    if setup is None or not setup.succeeded or setup.metadata.get("pledge_id") != str(pledge_id):
         raise FixRefused("setup")
     with charge_lock(engine, pledge_id) as got:
         if not got:
