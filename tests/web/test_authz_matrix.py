@@ -1,0 +1,178 @@
+"""The authorization matrix: every route of the URL map x every role against tests/web/authz_expectations.py.
+
+GETs share one world; every writing route gets a fresh one, its refusals are sent first and must leave every
+table as it was, then the allowed roles' requests follow. A route without an entry fails the first test."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from sqlalchemy.orm import Session
+from werkzeug.routing import Rule
+
+from tests.web.adversarial_world import ROLES, World, build_world, changed_tables, client_as, snapshot
+from tests.web.authz_expectations import EXPECTATIONS, Expect
+
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+IGNORED_ENDPOINTS = {"static"}
+
+# What fills the URL variables; by endpoint prefix, the most specific wins.
+Values = Callable[[World], dict[str, object]]
+
+
+def _defaults(w: World) -> dict[str, object]:
+    return {"project_id": w.draft.id, "slug": w.campaign.slug, "pledge_id": w.pledge.id,
+            "reward_id": w.draft_reward.id, "token": w.reset_token, "token_id": w.api_token_id,
+            "user_id": w.people["backer"].id, "contest_id": w.live_contest.id, "pot_id": w.pot.id,
+            "payout_id": w.payout.id, "export_id": w.export.id, "number": w.receipt.number,
+            "criterion_id": w.criterion_id, "conflict_id": w.conflict_id, "action": "submit",
+            "message_id": w.mail.id}
+
+
+def _jury(w: World) -> dict[str, object]:
+    return {"slug": w.jury_contest.slug, "project_id": w.entry.id, "user_id": w.people["juror"].id}
+
+
+VALUES: dict[str, Values] = {
+    "": _defaults,
+    "jury.": _jury,
+    "jury_admin.": _jury,
+    "jury_results_admin.": _jury,
+    "results.": _jury,
+    "api_results.": _jury,
+    "finance.": lambda w: {"project_id": w.funded.id},
+    "refunds.": lambda w: {"project_id": w.funded.id, "pledge_id": w.paid_pledge.id},
+    "campaigns.district": lambda w: {"slug": "mitte"},
+    "projects.cover": lambda w: {"slug": w.draft.slug},
+}
+
+_VARIABLE = re.compile(r"<(?:[^>:]+:)?([^>]+)>")
+
+
+def url_for_rule(rule: Rule, world: World) -> str:
+    values: dict[str, object] = {}
+    for prefix in sorted(VALUES, key=len):
+        if rule.endpoint.startswith(prefix):
+            values.update(VALUES[prefix](world))
+    missing = rule.arguments - set(values)
+    assert not missing, f"no value for {sorted(missing)} of {rule.rule}: add one to VALUES in {__name__}"
+    url = _VARIABLE.sub(lambda m: str(values[m.group(1)]), rule.rule)
+    return url + QUERIES.get(rule.endpoint, "")
+
+
+QUERIES = {"finance.datev_export": f"?start={date.today().year}-01-01&end={date.today().year}-12-31"}
+
+
+def routes(app: Flask) -> dict[tuple[str, str], list[Rule]]:
+    found: dict[tuple[str, str], list[Rule]] = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in IGNORED_ENDPOINTS:
+            continue
+        for method in sorted((rule.methods or set()) - IGNORED_METHODS):
+            found.setdefault((rule.endpoint, method), []).append(rule)
+    return found
+
+
+def test_every_route_has_an_entry_and_every_entry_a_route(app):
+    mapped = routes(app)
+    missing = sorted(set(mapped) - set(EXPECTATIONS))
+    stale = sorted(set(EXPECTATIONS) - set(mapped))
+    assert not missing, "\n".join(f"add an entry for endpoint {e} {m} ({mapped[e, m][0].rule}) to "
+                                  "tests/web/authz_expectations.py" for e, m in missing)
+    assert not stale, f"entries for routes that no longer exist: {stale}"
+    for key, by_role in EXPECTATIONS.items():
+        assert set(by_role) == set(ROLES), f"{key}: expected an answer for each of {ROLES}, got {sorted(by_role)}"
+
+
+def check(response, expect: Expect, where: str) -> str | None:
+    """Return what is wrong with `response`, or None."""
+    status = response.status_code
+    if status >= 500:
+        return f"{where}: server error {status}"
+    if status not in expect.codes:
+        return f"{where}: {status}, expected {sorted(expect.codes)}"
+    if expect.login and urlsplit(response.headers.get("Location", "")).path != "/auth/login":
+        return f"{where}: redirected to {response.headers.get('Location')!r}, not to the login page"
+    if expect.json and not (response.is_json and "message" in response.get_json()):
+        return f"{where}: not a JSON error ({response.content_type})"
+    return None
+
+
+class Actor:
+    """A role's client with its CSRF token (API requests carry the role's Bearer token instead)."""
+
+    def __init__(self, app: Flask, world: World, role: str) -> None:
+        self.role = role
+        self.client, self.csrf = client_as(app, world, role)
+        self.bearer = world.tokens.get(role)
+
+    def request(self, method: str, url: str):
+        if url.startswith("/api/"):
+            headers = {"Authorization": f"Bearer {self.bearer}"} if self.bearer else {}
+            return self.client.open(url, method=method, headers=headers,
+                                    json={} if method == "POST" else None)
+        return self.client.open(url, method=method, data={"csrf_token": self.csrf} if method != "GET" else None)
+
+
+def refusals_first(by_role: dict[str, Expect]) -> list[str]:
+    return sorted(ROLES, key=lambda role: (not by_role[role].denied, ROLES.index(role)))
+
+
+WRITES = sorted(key for key in EXPECTATIONS if key[1] != "GET")
+
+
+def test_every_role_gets_the_expected_answer_on_every_page(app, session: Session):
+    world = build_world(app, session)
+    actors = {role: Actor(app, world, role) for role in ROLES}
+    problems = []
+    for (endpoint, method), rules in sorted(routes(app).items()):
+        if method != "GET" or (endpoint, method) not in EXPECTATIONS:
+            continue
+        for rule in rules:
+            url = url_for_rule(rule, world)
+            for role in ROLES:
+                response = actors[role].request(method, url)
+                problem = check(response, EXPECTATIONS[endpoint, method][role], f"{role} GET {url} ({endpoint})")
+                response.close()
+                if problem:
+                    problems.append(problem)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(("endpoint", "method"), WRITES, ids=[f"{e}-{m}" for e, m in WRITES])
+def test_writes_are_refused_without_a_trace_and_allowed_for_the_right_roles(app, session: Session, endpoint: str,
+                                                                           method: str):
+    world = build_world(app, session)
+    rules = routes(app).get((endpoint, method))
+    assert rules, f"{endpoint} {method} is not in the URL map any more: remove its entry"
+    by_role = EXPECTATIONS[endpoint, method]
+    problems = []
+    for rule in rules:
+        url = url_for_rule(rule, world)
+        for role in refusals_first(by_role):
+            actor = Actor(app, world, role)
+            expect = by_role[role]
+            before = snapshot(session) if expect.denied else None
+            response = actor.request(method, url)
+            problem = check(response, expect, f"{role} {method} {url}")
+            response.close()
+            if problem:
+                problems.append(problem)
+            if before is not None:
+                changed = changed_tables(before, snapshot(session))
+                if changed:
+                    problems.append(f"{role} {method} {url} was refused but changed {changed}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_api_ignores_the_session_cookie(app, session: Session):
+    world = build_world(app, session)
+    client, _csrf = client_as(app, world, "backer")
+    assert client.get("/api/v1/me").status_code == 401
+    assert client.get(f"/api/v1/pledges/{world.pledge.id}").status_code == 401
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {world.tokens['backer']}x"}).status_code == 401
