@@ -44,7 +44,7 @@ def test_the_crowd_index_ignores_the_teams_own_pledges_small_pledges_and_cancell
     pledge(session, entry, world.initiator, 50_000)  # the team's own
     pledge(session, entry, b1, 400)  # under the 5 EUR minimum
     pledge(session, entry, b2, 2_500)
-    pledge(session, entry, b2, 1_000)  # the same backer again
+    pledge(session, entry, b2, 1_000, status="paid")  # the same backer again (one open pledge per project)
     pledge(session, entry, b3, 500, status="paid")
     pledge(session, entry, b4, 9_000, status="cancelled")
     figures, frozen = jury_results.crowd_figures(session, world.contest, NOW)
@@ -60,7 +60,7 @@ def test_the_crowd_index_is_frozen_at_the_deadline_and_later_changes_do_not_move
     first, _ = jury_results.crowd_figures(session, world.contest, NOW)
     session.commit()
     assert first[entry.id].backers == 1
-    pledge(session, entry, late, 7_000)  # backdated: it would count live, but the index is frozen already
+    pledge(session, entry, late, 7_000, status="paid")  # backdated: it would count live; the index is frozen
     again, frozen = jury_results.crowd_figures(session, world.contest, NOW + timedelta(days=1))
     assert frozen and again == first
     assert session.scalar(select(func.count()).select_from(CrowdSnapshot)) == 1

@@ -86,7 +86,8 @@ def test_a_match_is_the_pledge_times_the_pots_ratio_rounded_down(session, projec
 
 def test_the_cap_per_pledge_limits_each_match(session, project, backer):
     make_pot(session, cap_per_pledge_cents=2_000)
-    assert [reserve(session, project, backer, 5_000).amount_cents for _ in range(2)] == [2_000, 2_000]
+    # two backers: one open pledge per backer and project
+    assert [reserve(session, project, b, 5_000).amount_cents for b in (backer, make_user(session))] == [2_000, 2_000]
 
 
 def test_the_cap_per_backer_counts_all_of_the_backers_matches_in_the_pot(session, world, project, backer):
@@ -94,7 +95,8 @@ def test_the_cap_per_backer_counts_all_of_the_backers_matches_in_the_pot(session
     other_project = make_campaign(session, initiator=world.initiator, contest=world.contest, district=world.district)
     assert reserve(session, project, backer, 5_000).amount_cents == 5_000
     assert reserve(session, other_project, backer, 5_000).amount_cents == 3_000
-    assert reserve(session, project, backer, 5_000) is None
+    third_project = make_campaign(session, initiator=world.initiator, contest=world.contest, district=world.district)
+    assert reserve(session, third_project, backer, 5_000) is None
     assert reserve(session, project, make_user(session), 5_000).amount_cents == 5_000
 
 
@@ -215,7 +217,7 @@ def test_a_match_is_realised_only_for_a_paid_pledge_of_a_funded_project(session,
 
 def test_a_realised_match_is_never_released_and_a_released_one_never_realised(session, project, backer):
     make_pot(session)
-    paid, cancelled = (make_pledge(session, project, backer, 5_000) for _ in range(2))
+    paid, cancelled = (make_pledge(session, project, b, 5_000) for b in (backer, make_user(session)))
     for pledge in (paid, cancelled):
         matching.reserve_match(session, pledge)
     project.state, paid.status, cancelled.status = "funded", "paid", "cancelled"

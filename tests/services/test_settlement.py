@@ -77,7 +77,7 @@ def test_a_campaign_below_its_threshold_releases_every_pledge_and_charges_nothin
     project = make_due_campaign(session, world, threshold_cents=100_000)
     backers = [make_backer(session) for _ in range(2)]
     pledges = [make_active_pledge(session, project, b, 10_000, fake) for b in backers]
-    pending = make_pledge(session, project, backers[0], 3_000, status="pending_setup")
+    pending = make_pledge(session, project, make_backer(session), 3_000, status="pending_setup")
 
     report = run()
 
