@@ -6,7 +6,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from crowdfund import cli_finance, cli_jury, cli_payments, cli_projects, db
+from crowdfund import cli_finance, cli_jury, cli_payments, cli_projects, cli_worker, db
 from crowdfund.domain.roles import parse_role
 from crowdfund.services import accounts
 
@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     cli_payments.init_app(app)
     cli_jury.init_app(app)
     cli_finance.init_app(app)
+    cli_worker.init_app(app)
 
 
 @click.command("init-db")

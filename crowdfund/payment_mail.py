@@ -1,5 +1,6 @@
 """Mail about money to backers, rendered in their language: the `notify` port of settlement, webhooks,
-the backer's payment page and refunds. Sent only after the deciding transaction has committed."""
+the backer's payment page and refunds. Written only after the deciding transaction has committed, and sent
+through the mail outbox (`crowdfund.mail`): a mail the SMTP server does not take now is retried, never lost."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import smtplib
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import SQLAlchemyError
 
 from crowdfund import mail
 from crowdfund.services.charges import Notice
@@ -30,20 +32,23 @@ def pay_link(pledge_id: int) -> str:
 
 
 def send_notice(notice: Notice) -> None:
-    """Render and send one notice; raises OSError/SMTPException when the mail cannot be delivered."""
+    """Render one notice and put it in the outbox (sent at once, or retried later if SMTP is down).
+
+    Raises only if the mail cannot even be stored (the database is gone): the callers log and count that."""
     with force_locale(notice.locale or "de"):
         subject = str(SUBJECTS[notice.kind]) % {"title": notice.project_title}
-        mail.send_template(notice.email, subject, notice.kind, notice=notice, link=pay_link(notice.pledge_id),
+        mail.send_template(notice.email, subject, notice.kind, reference=f"pledge:{notice.pledge_id}",
+                           notice=notice, link=pay_link(notice.pledge_id),
                            fix_window_days=current_app.config["PAYMENT_FIX_WINDOW_DAYS"])
 
 
 def deliver(notices: list[Notice]) -> int:
-    """Send notices after a commit; a mail that fails is logged, never raised. Return how many failed."""
+    """Write notices after a commit; a mail that cannot be written is logged, never raised. Return how many."""
     failed = 0
     for notice in notices:
         try:
             send_notice(notice)
-        except (OSError, smtplib.SMTPException):
-            log.exception("Could not send the %s mail for pledge %s", notice.kind, notice.pledge_id)
+        except (OSError, smtplib.SMTPException, SQLAlchemyError):
+            log.exception("Could not write the %s mail for pledge %s", notice.kind, notice.pledge_id)
             failed += 1
     return failed
