@@ -31,6 +31,19 @@ class ChargeLocks:
         return bool(self._conn.scalar(text("SELECT pg_try_advisory_lock(:ns, :id)"),
                                       {"ns": LOCK_NAMESPACE, "id": pledge_id}))
 
+    def acquire_many(self, pledge_ids: list[int]) -> set[int]:
+        """Try to take the locks of several pledges in one statement; return the ids now held."""
+        if self._conn is None or not pledge_ids:
+            return set(pledge_ids)
+        stmt = text("SELECT t.id FROM unnest(CAST(:ids AS integer[])) AS t(id) WHERE pg_try_advisory_lock(:ns, t.id)")
+        return set(self._conn.scalars(stmt, {"ns": LOCK_NAMESPACE, "ids": list(pledge_ids)}))
+
+    def release_many(self, pledge_ids: list[int]) -> None:
+        """Let go of several locks in one statement."""
+        if self._conn is not None and pledge_ids:
+            stmt = text("SELECT pg_advisory_unlock(:ns, t.id) FROM unnest(CAST(:ids AS integer[])) AS t(id)")
+            self._conn.execute(stmt, {"ns": LOCK_NAMESPACE, "ids": list(pledge_ids)})
+
     def release(self, pledge_id: int) -> None:
         """Let go of one lock (after the outcome is committed)."""
         if self._conn is not None:

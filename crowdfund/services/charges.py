@@ -18,7 +18,7 @@ from crowdfund.domain.pledges import PledgeAction, PledgeStatus, idempotency_key
 from crowdfund.models.payments import PaymentAttempt
 from crowdfund.models.pledges import Pledge
 from crowdfund.models.rewards import Reward
-from crowdfund.services import ledger
+from crowdfund.services import ledger, rate_limit
 from crowdfund.services.matching import realise_match, release_match
 from crowdfund.services.pledge_state import apply_pledge_action
 from payments.gateway import (
@@ -114,6 +114,8 @@ class ChargeResult:
     client_secret: str | None = None
     misconfigured: bool = False
     status: str | None = None  # the PaymentIntent's own status, when the provider sent it
+    rate_limited: bool = False  # HTTP 429: the provider did not carry the request out
+    retry_after: float | None = None  # seconds the provider asked us to wait (Retry-After), when it said
 
     @classmethod
     def from_info(cls, info: PaymentIntentInfo) -> ChargeResult:
@@ -191,7 +193,8 @@ def send_charge(gateway: PaymentGateway, request: ChargeRequest) -> ChargeResult
     except InvalidRequest as error:  # nothing happened (e.g. the saved method is gone): the backer must act
         return ChargeResult(Outcome.NEEDS_BACKER, None, None, "invalid_request", str(error))
     except ProviderUnavailable as error:
-        return ChargeResult(Outcome.UNKNOWN, error_message=str(error))
+        limited, retry_after = rate_limit.rate_limited(error)
+        return ChargeResult(Outcome.UNKNOWN, error_message=str(error), rate_limited=limited, retry_after=retry_after)
     except PaymentError as error:  # our configuration (keys, permissions): unknown too, and worth an alarm
         return ChargeResult(Outcome.UNKNOWN, error_message=str(error), misconfigured=True)
     return ChargeResult.from_info(info)

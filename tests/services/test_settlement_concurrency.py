@@ -125,7 +125,9 @@ def test_a_second_run_leaves_a_charge_in_flight_alone(app, session):
         go_on.set()
         thread.join(30)
 
-    assert second.recovered == 0 and second.charged == 2
+    # The first run claims ahead (the next batch goes to the provider while one is recorded), so it may hold
+    # the second pledge as well; the third is free for the second run either way.
+    assert second.recovered == 0 and second.charged >= 1 and reports[0].charged + second.charged == 3
     assert [fake.payment_intents_created[str(p.id)] for p in pledges] == [1, 1, 1]
     session.expire_all()
     assert [session.get(Pledge, p.id).status for p in pledges] == ["paid"] * 3

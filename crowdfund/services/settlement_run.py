@@ -1,0 +1,108 @@
+"""What one settlement run carries from step to step (database, provider, locks, pacing, mail port) and the
+report it prints; helpers shared by the charging, recovery and polling steps."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from crowdfund.models.payments import PaymentAttempt
+from crowdfund.services import charges
+from crowdfund.services.charge_locks import ChargeLocks
+from crowdfund.services.charge_sender import ChargeSender
+from crowdfund.services.charges import Applied, ChargeRequest, ChargeResult, Notice, Outcome
+from crowdfund.services.rate_limit import RateLimiter
+from payments.gateway import PaymentError, PaymentGateway, ProviderUnavailable
+
+log = logging.getLogger(__name__)
+Notify = Callable[[Notice], None]
+
+
+@dataclass
+class SettlementReport:
+    ended: list[str] = field(default_factory=list)
+    funded: list[str] = field(default_factory=list)
+    not_funded: list[str] = field(default_factory=list)
+    released: int = 0
+    charged: int = 0
+    processing: int = 0
+    action_required: int = 0
+    unknown: int = 0
+    recovered: int = 0
+    polled: int = 0
+    failed: int = 0
+    mails_failed: int = 0
+    rate_limited: int = 0
+    alarms: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """Say in a few lines what the run did (printed by `flask settle`)."""
+        lines = [f"Closed {len(self.ended)} campaign(s): {len(self.funded)} funded, {len(self.not_funded)} not funded"]
+        lines += [f"  funded: {slug}" for slug in self.funded] + [f"  not funded: {slug}" for slug in self.not_funded]
+        lines.append(f"Released {self.released} pledge(s); charged {self.charged}, {self.processing} processing "
+                     f"(SEPA), {self.action_required} need the backer, {self.unknown} unknown (retried next run)")
+        lines.append(f"Recovered {self.recovered} earlier attempt(s); failed {self.failed} pledge(s) after the fix "
+                     f"window; {self.mails_failed} mail(s) not sent")
+        if self.polled:
+            lines.append(f"Asked the provider about {self.polled} pending debit(s)")
+        if self.rate_limited:
+            lines.append(f"The provider answered 'too many requests' {self.rate_limited} time(s); waited and resent")
+        lines += [f"WARNING: {warning}" for warning in self.warnings]
+        lines += [f"ALARM: {alarm}" for alarm in self.alarms] + [f"ERROR: {error}" for error in self.errors]
+        return "\n".join(lines)
+
+
+@dataclass
+class SettlementRun:
+    factory: sessionmaker[Session]
+    gateway: PaymentGateway
+    locks: ChargeLocks
+    notify: Notify
+    now: datetime
+    report: SettlementReport
+    limiter: RateLimiter
+    sender: ChargeSender
+
+    def deliver(self, notices: list[Notice]) -> None:
+        """Hand committed notices to the mail port; a failing mail is counted, never raised."""
+        for item in notices:
+            try:
+                self.notify(item)
+            except Exception:  # a mail must never undo or stop the money side
+                log.exception("Could not send %s mail for pledge %s", item.kind, item.pledge_id)
+                self.report.mails_failed += 1
+
+    def count(self, result: ChargeResult, applied: Applied) -> None:
+        """Add one recorded answer to the report."""
+        report = self.report
+        if result.outcome == Outcome.UNKNOWN:
+            report.unknown += 1
+            if result.misconfigured:
+                report.errors.append(f"provider refused our request: {result.error_message}")
+            return
+        report.charged += applied.paid
+        report.processing += applied.processing
+        report.action_required += applied.needs_backer
+        if applied.alarm:
+            report.alarms.append(applied.alarm)
+
+    def record_one(self, request: ChargeRequest, result: ChargeResult) -> None:
+        """Record one answer in its own transaction (pledge locked), then mail."""
+        with self.factory() as session, session.begin():
+            pledge = charges.lock_pledge(session, request.pledge_id)
+            attempt = session.get(PaymentAttempt, request.attempt_id, populate_existing=True)
+            assert attempt is not None
+            applied = charges.apply_outcome(session, pledge, attempt, result)
+        self.count(result, applied)
+        self.deliver(applied.notices)
+
+    def problem(self, error: PaymentError, doing: str) -> None:
+        """An outage only postpones (warning); anything else the provider refuses is an error."""
+        target = self.report.warnings if isinstance(error, ProviderUnavailable) else self.report.errors
+        target.append(f"{doing}: {error}")
