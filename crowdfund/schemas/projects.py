@@ -59,9 +59,12 @@ class ProjectSchema(ma.Schema):
     state = ma.fields.String(required=True, attribute="project.state")
     threshold_cents = ma.fields.Integer(required=True, attribute="project.threshold_cents")
     goal_cents = ma.fields.Integer(required=True, allow_none=True, attribute="project.goal_cents")
-    pledged_cents = ma.fields.Integer(required=True)
+    pledged_cents = ma.fields.Integer(required=True, metadata={"description": "Pledges that count (active to paid)"})
+    matched_cents = ma.fields.Integer(required=True, metadata={
+        "description": "Matched from pots that count toward the threshold (reserved or realised)"})
     backers = ma.fields.Integer(required=True, metadata={"description": "Distinct backers"})
-    percent_funded = ma.fields.Integer(required=True, metadata={"description": "Of the threshold, floored"})
+    percent_funded = ma.fields.Integer(required=True, metadata={
+        "description": "(pledged_cents + matched_cents) of the threshold, floored"})
     deadline = LocalDateTime(required=True, allow_none=True, attribute="project.deadline")
     url = ma.fields.Method("campaign_url", required=True, metadata={"type": "string", "format": "uri"})
 

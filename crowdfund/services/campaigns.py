@@ -1,6 +1,10 @@
 """Public campaign queries: list with search, filters, sorting and pages; one campaign with its totals;
 the districts with their project counts.
 
+A campaign's totals: the pledges that count (active up to paid) and their distinct backers, plus the money
+matched from pots that count toward the threshold (reserved or realised matches). Progress toward the
+threshold and the goal uses pledged + matched, as settlement does.
+
 Each query runs a fixed number of SQL statements, however many projects, rewards or pledges exist.
 Only projects in a public state are ever returned; drafts and pitches under review stay private."""
 
@@ -13,8 +17,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, select
 from sqlalchemy.orm import Session, joinedload, load_only, selectinload
 
+from crowdfund.domain.matching import HOLDING
 from crowdfund.domain.projects import PUBLIC_STATES, percent_funded, threshold_reached
 from crowdfund.models.contests import District
+from crowdfund.models.matching import Match, MatchingPot
 from crowdfund.models.pledges import COUNTING_STATUSES, Pledge
 from crowdfund.models.projects import Project
 
@@ -54,19 +60,25 @@ class Campaign:
     project: Project
     pledged_cents: int
     backers: int
+    matched_cents: int = 0  # from pots that count toward the threshold
+
+    @property
+    def counted_cents(self) -> int:
+        """What counts toward the threshold: pledged plus matched from counting pots."""
+        return self.pledged_cents + self.matched_cents
 
     @property
     def percent_funded(self) -> int:
-        return percent_funded(self.pledged_cents, self.project.threshold_cents)
+        return percent_funded(self.counted_cents, self.project.threshold_cents)
 
     @property
     def threshold_reached(self) -> bool:
-        return threshold_reached(self.pledged_cents, self.project.threshold_cents)
+        return threshold_reached(self.counted_cents, self.project.threshold_cents)
 
     @property
     def percent_of_goal(self) -> int | None:
         goal = self.project.goal_cents
-        return None if not goal else percent_funded(self.pledged_cents, goal)
+        return None if not goal else percent_funded(self.counted_cents, goal)
 
 
 @dataclass(frozen=True)
@@ -92,12 +104,23 @@ def _counting(*criteria: Any) -> ColumnElement[bool]:
     return and_(Pledge.status.in_(COUNTING_STATUSES), *criteria)
 
 
-def _correlated_totals() -> tuple[Any, Any]:
+_HOLDING = sorted(HOLDING)
+
+
+def _matching_toward_threshold(*criteria: Any) -> Select:
+    """Matches that hold money (reserved or realised) from pots that count toward the threshold."""
+    return (select(func.coalesce(func.sum(Match.amount_cents), 0))
+            .join(MatchingPot, MatchingPot.id == Match.pot_id)
+            .where(Match.status.in_(_HOLDING), MatchingPot.counts_toward_threshold.is_(True), *criteria))
+
+
+def _correlated_totals() -> tuple[Any, Any, Any]:
     pledged = (select(func.coalesce(func.sum(Pledge.amount_cents), 0))
                .where(_counting(Pledge.project_id == Project.id)).scalar_subquery())
     backers = (select(func.count(distinct(Pledge.backer_id)))
                .where(_counting(Pledge.project_id == Project.id)).scalar_subquery())
-    return pledged, backers
+    matched = _matching_toward_threshold(Match.project_id == Project.id).scalar_subquery()
+    return pledged, backers, matched
 
 
 def _page_statement(flt: CampaignFilter, district: District | None, limit: int, offset: int) -> Select:
@@ -109,10 +132,16 @@ def _page_statement(flt: CampaignFilter, district: District | None, limit: int, 
         totals = (select(Pledge.project_id, func.sum(Pledge.amount_cents).label("pledged"),
                          func.count(distinct(Pledge.backer_id)).label("backers"))
                   .where(_counting()).group_by(Pledge.project_id).subquery())
+        matches = (select(Match.project_id, func.sum(Match.amount_cents).label("matched"))
+                   .join(MatchingPot, MatchingPot.id == Match.pot_id)
+                   .where(Match.status.in_(_HOLDING), MatchingPot.counts_toward_threshold.is_(True))
+                   .group_by(Match.project_id).subquery())
         pledged, backers = func.coalesce(totals.c.pledged, 0), func.coalesce(totals.c.backers, 0)
-        stmt = _filtered(select(Project, pledged, backers).outerjoin(totals, totals.c.project_id == Project.id),
-                         flt, district)
-        return stmt.order_by(*_ordering_by_totals(flt.sort, pledged, backers)).limit(limit).offset(offset)
+        matched = func.coalesce(matches.c.matched, 0)
+        stmt = _filtered(select(Project, pledged, backers, matched)
+                         .outerjoin(totals, totals.c.project_id == Project.id)
+                         .outerjoin(matches, matches.c.project_id == Project.id), flt, district)
+        return stmt.order_by(*_ordering_by_totals(flt.sort, pledged + matched, backers)).limit(limit).offset(offset)
     ordering = _ordering(flt.sort)
     page = _filtered(select(Project.id), flt, district).order_by(*ordering).limit(limit).offset(offset).subquery()
     return select(Project, *_correlated_totals()).join(page, page.c.id == Project.id).order_by(*ordering)
@@ -166,12 +195,14 @@ def list_campaigns(session: Session, flt: CampaignFilter, page_size: int = PAGE_
     if total > (page - 1) * page_size:
         stmt = _page_statement(flt, district, page_size, (page - 1) * page_size).options(
             joinedload(Project.district, innerjoin=True), load_only(*_CARD_COLUMNS))
-        items = [Campaign(p, int(cents), int(n)) for p, cents, n in session.execute(stmt)]
+        items = [Campaign(p, int(cents), int(n), int(matched)) for p, cents, n, matched in session.execute(stmt)]
     return CampaignPage(items=items, total=total, page=page, page_size=page_size, district=district)
 
 
 def campaign_totals(session: Session, project_id: int) -> tuple[int, int]:
-    """Return (pledged cents, distinct backers) of the pledges that count toward the campaign."""
+    """Return (pledged cents, distinct backers) of the pledges that count toward the campaign.
+
+    Matches are left out: settlement adds `matching.matched_toward_threshold`; pages use `get_campaign`."""
     row = session.execute(
         select(func.coalesce(func.sum(Pledge.amount_cents), 0), func.count(distinct(Pledge.backer_id)))
         .where(_counting(Pledge.project_id == project_id))
@@ -183,8 +214,8 @@ def get_campaign(session: Session, slug: str, *, public_only: bool = True, detai
     """Return the campaign with this slug and its totals (one statement).
 
     With `details`, its team, rewards and updates are loaded too (one statement each)."""
-    pledged, backers = _correlated_totals()
-    stmt = (select(Project, pledged, backers).where(Project.slug == slug)
+    pledged, backers, matched = _correlated_totals()
+    stmt = (select(Project, pledged, backers, matched).where(Project.slug == slug)
             .options(joinedload(Project.district, innerjoin=True), joinedload(Project.contest, innerjoin=True)))
     if details:
         stmt = stmt.options(selectinload(Project.team), selectinload(Project.rewards), selectinload(Project.updates))
@@ -193,7 +224,7 @@ def get_campaign(session: Session, slug: str, *, public_only: bool = True, detai
     row = session.execute(stmt).first()
     if row is None:
         return None
-    return Campaign(row[0], int(row[1]), int(row[2]))
+    return Campaign(row[0], int(row[1]), int(row[2]), int(row[3]))
 
 
 def district_overview(session: Session) -> list[DistrictCount]:

@@ -21,7 +21,7 @@ from crowdfund.forms.projects import RENAMES, STATE_LABELS, ProjectForm, StockFo
 from crowdfund.markdown import render_markdown
 from crowdfund.models.contests import Contest
 from crowdfund.models.projects import Project
-from crowdfund.services import contests, projects, reviews
+from crowdfund.services import campaigns, contests, projects, reviews
 from crowdfund.services.projects import NotEditable, ProjectInvalid
 from crowdfund.services.rewards import STOCK_STATES
 
@@ -183,7 +183,10 @@ def render_show(project: Project, status: int = 200, **forms: object):
                    for r in project.rewards}
     stock_forms.update(forms.pop("stock_forms", {}))  # type: ignore[arg-type]
     reason = reviews.latest_reasons(db.session(), [project]).get(project.id)
+    campaign = (campaigns.get_campaign(db.session(), project.slug, public_only=False, details=False)
+                if ProjectState(project.state) in PUBLIC_STATES else None)  # its funding (pledged + matched)
     return render_template("projects/show.html", project=project, reason=reason, stock_forms=stock_forms,
+                           campaign=campaign,
                            actions=reviews.available_actions(project, current_user), action_form=EmptyForm(),
                            cover_url=cover_url(project), editable=EDITABLE_STATES, stock_states=STOCK_STATES,
                            update_states=projects.UPDATE_STATES, **forms), status

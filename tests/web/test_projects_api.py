@@ -18,7 +18,7 @@ from tests.factories import (
 
 ITEM_FIELDS = {
     "slug": str, "title": str, "pitch": str, "district": str, "category": str, "state": str,
-    "threshold_cents": int, "goal_cents": (int, type(None)), "pledged_cents": int, "backers": int,
+    "threshold_cents": int, "goal_cents": (int, type(None)), "pledged_cents": int, "matched_cents": int, "backers": int,
     "percent_funded": int, "deadline": str, "url": str,
 }
 ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
@@ -54,8 +54,8 @@ def test_list_items_have_exactly_the_documented_fields_and_types(client, session
     assert item == {
         "slug": "werkstatt", "title": "Werkstatt", "pitch": "A pitch for Kassel.", "district": "mitte",
         "category": "digital", "state": "live", "threshold_cents": 100_000, "goal_cents": 200_000,
-        "pledged_cents": 25_050, "backers": 1, "percent_funded": 25, "deadline": "2027-02-28T23:59:59+01:00",
-        "url": "http://localhost/projects/werkstatt",
+        "pledged_cents": 25_050, "matched_cents": 0, "backers": 1, "percent_funded": 25,
+        "deadline": "2027-02-28T23:59:59+01:00", "url": "http://localhost/projects/werkstatt",
     }
     assert other["goal_cents"] is None and other["pledged_cents"] == 0 and other["backers"] == 0
 
