@@ -48,4 +48,7 @@ def register_blueprints(app: Flask, api: Api) -> None:
     from crowdfund.views import privacy
 
     app.register_blueprint(privacy.bp)
+    from crowdfund.views import admin_outbox
+
+    app.register_blueprint(admin_outbox.bp)
     register_api(api)
