@@ -135,9 +135,10 @@ class ProviderProxy:
             listener = self._listener
         for sock in sockets:
             _close(sock)
-        if mode == "down" and listener is not None:
-            self._listener = None
-            _close(listener)
+        if mode == "down":
+            if listener is not None:
+                self._listener = None
+                _close(listener)
         elif was_down:
             self._listen()
 
