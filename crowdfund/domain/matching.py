@@ -1,8 +1,9 @@
 """Matchfunding rules without I/O: the match lifecycle as one table, and which projects a pot admits.
 
 reserved -> realised (project funded, pledge paid) | released (pledge cancelled, released or failed);
-released -> reserved (the pledge is matched again, e.g. after its amount changed). A realised match is
-real money and never goes back.
+released -> reserved (the pledge is matched again, e.g. after its amount changed); realised -> reversed
+(the paid pledge was refunded in full: the match is booked back to its pot). A realised match is real money:
+it is never released, only shrunk or reversed with a refund of its pledge, each step on the ledger.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ class MatchStatus(StrEnum):
     RESERVED = "reserved"
     REALISED = "realised"
     RELEASED = "released"
+    REVERSED = "reversed"
 
 
 _M = MatchStatus
@@ -24,14 +26,15 @@ _M = MatchStatus
 MATCH_MOVES: Mapping[MatchStatus, frozenset[MatchStatus]] = MappingProxyType({
     _M.RESERVED: frozenset({_M.REALISED, _M.RELEASED}),
     _M.RELEASED: frozenset({_M.RESERVED}),
-    _M.REALISED: frozenset(),
+    _M.REALISED: frozenset({_M.REVERSED}),
+    _M.REVERSED: frozenset(),
 })
 # Matches in these states use up their pot's budget and count toward the caps.
 HOLDING: frozenset[MatchStatus] = frozenset({_M.RESERVED, _M.REALISED})
 
 
 class IllegalMatchTransition(Exception):
-    """A move the match table does not allow (a realised match released, a released one realised)."""
+    """A move the match table does not allow (a realised match released, a released one realised, ...)."""
 
     def __init__(self, status: MatchStatus, target: MatchStatus) -> None:
         self.status, self.target = status, target
@@ -86,3 +89,15 @@ def pot_errors(values: Mapping[str, Any], *, held_cents: int, districts: Collect
     if not set(values["categories"]) <= set(categories):
         errors["categories"] = "unknown"
     return errors
+
+
+def match_after_refund(realised_cents: int, paid_cents: int, refunded_cents: int) -> int:
+    """Return what a realised match keeps once its pledge has `refunded_cents` of `paid_cents` refunded.
+
+    Proportional to what the backer kept, rounded down to whole cents: a refund never leaves the pot paying
+    more than its ratio of the money that stayed (so no cap is ever exceeded), and the remainder cent goes
+    back to the pot. A full refund leaves nothing."""
+    if paid_cents <= 0 or refunded_cents >= paid_cents:
+        return 0
+    kept = paid_cents - max(0, refunded_cents)
+    return realised_cents * kept // paid_cents

@@ -21,6 +21,7 @@ from crowdfund.models.contests import Contest
 from crowdfund.models.ledger import LedgerEntry
 from crowdfund.models.pledges import Pledge
 from crowdfund.models.projects import Project
+from crowdfund.services.ledger import NEGATIVE_KINDS
 
 LEDGER_FIGURES = {"charge": "charged", "refund": "refunded", "match": "matched", "fee": "fees", "payout": "paid_out"}
 PLEDGED_STATUSES = ("active", "charging", "processing", "action_required", "paid", "partially_refunded", "refunded",
@@ -83,9 +84,14 @@ class Dashboard:
 
 
 def _ledger_sums() -> list[Any]:
-    # Refunds, fees and payouts are negative lines; the dashboard shows them as positive amounts.
-    return [func.coalesce(func.sum(case((LedgerEntry.kind == kind, func.abs(LedgerEntry.amount_cents)), else_=0)), 0)
+    # Refunds, fees and payouts are negative lines; the dashboard shows them as positive amounts. Match lines
+    # keep their sign: a negative one is a match booked back to its pot after a refund.
+    return [func.coalesce(func.sum(case((LedgerEntry.kind == kind, _shown(kind)), else_=0)), 0)
             .label(name) for kind, name in LEDGER_FIGURES.items()]
+
+
+def _shown(kind: str) -> Any:
+    return -LedgerEntry.amount_cents if kind in NEGATIVE_KINDS else LedgerEntry.amount_cents
 
 
 def _pledge_sums() -> list[Any]:

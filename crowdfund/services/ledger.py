@@ -1,7 +1,8 @@
 """The append-only ledger of money movements: lines are inserted once (by idempotency key), never changed.
 
 Signs: money the platform received is positive (charge, match), money it gave back or paid out is
-negative (refund, payout, fee). Every balance is a sum over the lines; nothing keeps a running total."""
+negative (refund, payout, fee). A match line is negative when a refund books (part of) a match back to its
+pot. Every balance is a sum over the lines; nothing keeps a running total."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from crowdfund.models.ledger import LedgerEntry
 
 KINDS = frozenset({"charge", "fee", "refund", "match", "payout"})
 NEGATIVE_KINDS = frozenset({"fee", "refund", "payout"})
+SIGNED_KINDS = frozenset({"match"})  # negative: a match reversed after its pledge's refund
 
 
 class LedgerConflict(ValueError):
@@ -45,7 +47,7 @@ def post_entry(session: Session, *, kind: str, amount_cents: int, project_id: in
 def _check_sign(kind: str, amount_cents: int) -> None:
     if kind not in KINDS:
         raise ValueError(f"unknown ledger kind {kind!r}")
-    if amount_cents == 0 or (amount_cents < 0) != (kind in NEGATIVE_KINDS):
+    if amount_cents == 0 or (kind not in SIGNED_KINDS and (amount_cents < 0) != (kind in NEGATIVE_KINDS)):
         raise ValueError(f"a {kind} line cannot carry {amount_cents} cents")
 
 

@@ -16,13 +16,15 @@ from sqlalchemy.orm import Session, aliased
 from crowdfund.domain.categories import CATEGORIES
 from crowdfund.domain.districts import KASSEL_DISTRICTS, slugify
 from crowdfund.domain.matching import HOLDING as HOLDING_STATES
-from crowdfund.domain.matching import MatchStatus, is_match_move, pot_admits, pot_errors
+from crowdfund.domain.matching import MatchStatus, is_match_move, match_after_refund, pot_admits, pot_errors
 from crowdfund.domain.pledges import PledgeStatus, match_amount
 from crowdfund.domain.projects import ProjectState
 from crowdfund.models.contests import Contest
+from crowdfund.models.ledger import LedgerEntry
 from crowdfund.models.matching import Match, MatchingPot
 from crowdfund.models.pledges import Pledge
 from crowdfund.models.projects import Project
+from crowdfund.services import ledger
 from crowdfund.services.audit import record_change
 
 HOLDING = tuple(sorted(HOLDING_STATES))
@@ -136,6 +138,43 @@ def realise_match(session: Session, pledge: Pledge, *, actor_id: int | None = No
     if pledge.status != PledgeStatus.PAID or pledge.project.state != ProjectState.FUNDED:
         raise MatchNotRealisable(f"pledge {pledge.id} is '{pledge.status}', its project '{pledge.project.state}'")
     return _move(session, pledge, MatchStatus.REALISED, actor_id)
+
+
+def reverse_match_after_refund(session: Session, pledge: Pledge, *, key: str, actor_id: int | None = None) -> int:
+    """Book back to its pot the part of a realised match that a refund of its pledge takes away; return the
+    cents booked back (0: nothing to do). The caller holds the pledge's row lock and has already added the
+    refund to `pledge.refunded_cents`.
+
+    What the match keeps is `domain.matching.match_after_refund`: proportional to what the backer kept, in
+    whole cents rounded down (the remainder cent goes back to the pot), so no cap is ever exceeded; a full
+    refund reverses the whole match (status `reversed`). Each step is a negative `match` line on the ledger
+    under `key` and an audit row; the pot's remaining budget grows by as much, as it is a sum over the
+    matches. A repeat with the same key books nothing more."""
+    if session.scalar(select(LedgerEntry.id).where(LedgerEntry.idempotency_key == key)) is not None:
+        return 0
+    match = session.scalars(select(Match).where(Match.pledge_id == pledge.id).with_for_update()
+                            .execution_options(populate_existing=True)).first()
+    if match is None or match.status != MatchStatus.REALISED:
+        return 0
+    pot = _lock_pot(session, match.pot_id)  # pledge, then pot: the order reserve_match locks in
+    reversed_before = -int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+        LedgerEntry.pledge_id == pledge.id, LedgerEntry.kind == "match", LedgerEntry.amount_cents < 0)) or 0)
+    keeps = match_after_refund(match.amount_cents + reversed_before, pledge.paid_cents, pledge.refunded_cents)
+    back = match.amount_cents - keeps
+    if back <= 0:
+        return 0
+    ledger.post_entry(session, kind="match", amount_cents=-back, project_id=pledge.project_id, pledge_id=pledge.id,
+                      pot_id=pot.id, provider_ref=None, idempotency_key=key, actor_id=actor_id,
+                      currency=pledge.currency, note=f"match {match.id} booked back after a refund")
+    before = match.status
+    match.amount_cents = keeps
+    if keeps == 0 and is_match_move(match.status, MatchStatus.REVERSED):
+        match.status = MatchStatus.REVERSED.value
+    session.flush()
+    record_change(session, entity_type="match", entity_id=match.id,
+                  action="reverse" if keeps == 0 else "reduce", actor_id=actor_id, from_state=before,
+                  to_state=match.status, reason=f"{back} cents back to pot {pot.id} after a refund; {keeps} cents kept")
+    return back
 
 
 def _held_sum(*conditions: Any) -> Any:

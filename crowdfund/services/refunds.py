@@ -3,7 +3,11 @@
 Each refund of a pledge has a sequence number (1, 2, ...) chosen when the form is shown; the provider's
 idempotency key and the ledger line's key are derived from the pledge id and that number. Sending the same
 form twice therefore refunds once, and a form shown before another refund was made is refused as stale.
-Our own checks come first: localstripe accepts refunds beyond what was paid."""
+Our own checks come first: localstripe accepts refunds beyond what was paid.
+
+A refund shrinks the pledge's realised match in proportion (a full refund reverses it): a negative `match`
+line on the ledger in the same transaction, the pot's remaining budget restored by as much
+(`matching.reverse_match_after_refund`; rounding: the match keeps whole cents rounded down)."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from crowdfund.domain.pledges import PledgeAction, PledgeStatus, idempotency_key
 from crowdfund.models.ledger import LedgerEntry
-from crowdfund.services import charges, ledger
+from crowdfund.services import charges, ledger, matching
 from crowdfund.services.charges import Notice
 from crowdfund.services.ledger import payout_approved
 from crowdfund.services.pledge_state import apply_pledge_action
@@ -76,6 +80,7 @@ def refund_pledge(session: Session, gateway: PaymentGateway, pledge_id: int, *, 
     pledge.refunded_cents += refund.amount_cents
     action = PledgeAction.REFUND_ALL if pledge.refunded_cents >= pledge.paid_cents else PledgeAction.REFUND_PART
     apply_pledge_action(session, pledge, action, actor_id=actor_id, reason=f"{refund.id}: {refund.amount_cents} cents")
+    matching.reverse_match_after_refund(session, pledge, key=f"{key}-match", actor_id=actor_id)
     return RefundDone(entry, [charges.notice("refund_made", pledge, refund.amount_cents)])
 
 
