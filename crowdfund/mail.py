@@ -16,7 +16,7 @@ import logging
 import smtplib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -246,6 +246,8 @@ def send_due(app: Flask, now: datetime | None = None, limit: int = RETRY_BATCH) 
 def retry_outbox(now: str | None = None) -> str:
     """Periodic job: send the outbox's due messages (`now`: ISO 8601, for tests; default the current time)."""
     moment = datetime.fromisoformat(now) if now else None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     with jobs.exclusive("mail-outbox", ttl=1800) as mine:
         if not mine:
             return "skipped: another worker is sending the outbox"

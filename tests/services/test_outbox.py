@@ -151,6 +151,14 @@ def test_backoff_doubles_then_the_message_is_marked_failed_and_left_alone(app_fa
     assert inbox.messages == []
 
 
+def test_the_retry_job_reads_a_moment_without_offset_as_utc(smtp_app, session, inbox):
+    inbox.stop()
+    send(smtp_app)
+    inbox.start()
+    assert retry(smtp_app, (datetime.now(UTC) + timedelta(minutes=2)).replace(tzinfo=None).isoformat()) == \
+        "1 sent, 0 not sent"
+
+
 def test_backoff_is_capped_at_six_hours():
     policy_ = mail.RetryPolicy(max_attempts=30, base_seconds=60)
     assert [policy_.delay(n).total_seconds() for n in (1, 2, 3, 9)] == [60, 120, 240, 60 * 256]
