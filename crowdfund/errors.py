@@ -47,7 +47,9 @@ def json_error(error: HTTPException) -> tuple[Any, int, dict[str, str]]:
     if errors:
         # webargs nests messages by location ({"json": {...}}); name fields directly.
         if isinstance(errors, dict) and set(errors) <= {"json", "query", "form", "path", "headers"}:
-            errors = {k: v for loc in errors.values() for k, v in loc.items()}
+            # A body that is not JSON at all comes as {"json": ["Invalid JSON body."]}: named by its location.
+            errors = {k: v for location, loc in errors.items()
+                      for k, v in (loc.items() if isinstance(loc, dict) else [(location, loc)])}
         payload["errors"] = errors
     headers = dict(data.get("headers") or {})
     if code == 401:
