@@ -80,6 +80,7 @@ def unavailable(exc: Exception):
 @token_required()  # outside the argument parser: without a token it is 401, whatever the body
 @blp.arguments(PledgeCreateSchema)
 @blp.response(201, PledgeStartedSchema)
+@blp.alt_response(400, description="The body is not JSON")
 @blp.alt_response(401, description="Missing or invalid token")
 @blp.alt_response(404, description="No public campaign with this slug")
 @blp.alt_response(409, description="Reward sold out, already an open pledge, or the campaign is closed")
@@ -102,6 +103,7 @@ def create_pledge(args: dict[str, Any], slug: str):
 @blp.route("/pledges/<int:pledge_id>/confirm", methods=["POST"])
 @token_required()
 @blp.response(200, PledgeConfirmedSchema)
+@blp.alt_response(401, description="Missing or invalid token")
 @blp.alt_response(404, description="No pledge of yours with this id")
 @blp.alt_response(409, description="The pledge is not pending or the campaign is closed")
 @blp.doc(security=SECURITY)
@@ -124,6 +126,7 @@ def confirm_pledge(pledge_id: int):
 @blp.route("/pledges/<int:pledge_id>", methods=["GET"])
 @token_required()
 @blp.response(200, PledgeSchema)
+@blp.alt_response(401, description="Missing or invalid token")
 @blp.alt_response(404, description="No pledge of yours with this id")
 @blp.doc(security=SECURITY)
 def get_pledge(pledge_id: int):
@@ -134,6 +137,7 @@ def get_pledge(pledge_id: int):
 @blp.route("/pledges/<int:pledge_id>", methods=["DELETE"])
 @token_required()
 @blp.response(200, PledgeSchema)
+@blp.alt_response(401, description="Missing or invalid token")
 @blp.alt_response(404, description="No pledge of yours with this id")
 @blp.alt_response(409, description="After the deadline, or the pledge is no longer open")
 @blp.doc(security=SECURITY)
@@ -149,6 +153,7 @@ def cancel_pledge(pledge_id: int):
 @blp.route("/me/pledges", methods=["GET"])
 @token_required()
 @blp.response(200, PledgeListSchema)
+@blp.alt_response(401, description="Missing or invalid token")
 @blp.doc(security=SECURITY)
 def my_pledges():
     """List your pledges, newest first."""
