@@ -1,22 +1,23 @@
 """Benchmark settlement (`flask settle`) against localstripe next to bare PaymentIntent creates (issue 4).
 
-    .venv/bin/python bench/settlement.py [--pledges 5000] [--ceiling N] [--limit-check 100] [--profile FILE]
+    .venv/bin/python bench/settlement.py [--pledges 5000] [--concurrency 4] [--ceiling N] [--limit-check 40]
+                                         [--profile FILE]
 
 In one run, on one localstripe process (loopback) and one scratch PostgreSQL database:
 
 1. creates `crowdfund_bench_settle`, migrates it, starts localstripe, creates ONE customer there and bulk-inserts
    N backers and N active pledges (2,000 cents each) of one due campaign, all with that customer and localstripe's
    ready-made `pm_card_visa`;
-2. ceiling A: N bare `StripeGateway.charge_off_session` calls (the adapter: `stripe` may only be imported there),
-   one after the other (settlement sends one at a time), on a fresh store (0 -> N PaymentIntents);
+2. ceiling A: N bare `StripeGateway.charge_off_session` calls (the adapter: `stripe` may only be imported there)
+   from `--concurrency` threads, the number of sender threads settlement uses, on a fresh store (0 -> N);
 3. settlement: a fresh child process builds the app from `ProductionConfig` (bench DB, localstripe, mail to the
-   outbox directory) and runs `crowdfund.cli_payments.run_settlement`, what `flask settle` runs; it reports the
-   time of that call and its peak RSS (VmHWM); the store grows N -> 2N;
+   outbox directory) and runs `crowdfund.cli_payments.run_settlement(concurrency=...)`, what `flask settle
+   --concurrency` runs; it reports the time of that call, its CPU time and its peak RSS (VmHWM); N -> 2N;
 4. ceiling B: N more bare creates on the full store (2N -> 3N). localstripe slows as its store grows, so
    settlement is compared with the mean of A and B, which bracket its store size;
 5. verifies: every pledge paid, exactly one PaymentIntent (succeeded) per pledge at localstripe (one listing);
 6. rate limit: a second due campaign of `--limit-check-pledges` pledges settled with `--max-per-second`
-   `--limit-check` must not exceed that rate.
+   `--limit-check` must keep to that rate: at most 2 % above it, and (token bucket) at least 85 % of it.
 
 Prints a table with PASS/FAIL against issue 4 (>= 70 % of the ceiling, peak < 300 MB); exit status 0 only if all
 pass. The database is dropped and localstripe stopped at the end, also on failure.
@@ -34,6 +35,7 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -52,6 +54,7 @@ from crowdfund.models.contests import Contest, District  # noqa: E402
 from crowdfund.models.pledges import Pledge  # noqa: E402
 from crowdfund.models.projects import Project  # noqa: E402
 from crowdfund.models.users import User  # noqa: E402
+from crowdfund.services.settlement import CONCURRENCY  # noqa: E402
 from payments.localstripe_admin import run_localstripe  # noqa: E402
 from payments.stripe_gateway import StripeGateway  # noqa: E402
 
@@ -114,15 +117,20 @@ def seed_campaign(factory: sessionmaker, world: tuple[int, int, int], slug: str,
 # --- ceiling ----------------------------------------------------------------------------------------------
 
 
-def ceiling(gateway: StripeGateway, customer_id: str, n: int, tag: str) -> float:
-    """Bare PaymentIntent creates through the adapter, one at a time; return creates per second."""
-    started = time.perf_counter()
-    for i in range(n):
+def ceiling(gateway: StripeGateway, customer_id: str, n: int, tag: str, concurrency: int) -> tuple[float, float]:
+    """Bare PaymentIntent creates through the adapter from `concurrency` threads; return (creates per second,
+    CPU milliseconds of this process per create)."""
+
+    def create(i: int) -> None:
         info = gateway.charge_off_session(customer_id=customer_id, payment_method_id=METHOD, amount_cents=AMOUNT,
                                           currency="EUR", metadata={"ceiling": tag, "attempt": "1"},
                                           idempotency_key=f"ceiling-{tag}-{i}")
         assert info.status == "succeeded", info
-    return n / (time.perf_counter() - started)
+
+    cpu, started = time.process_time(), time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(create, range(n)))
+    return n / (time.perf_counter() - started), 1000 * (time.process_time() - cpu) / n
 
 
 # --- settlement in a child process ------------------------------------------------------------------------
@@ -145,21 +153,31 @@ def settle_child(args: argparse.Namespace) -> None:
             import cProfile
             profiler = cProfile.Profile()
             profiler.enable()
-        started = time.perf_counter()
-        report = run_settlement(app, max_per_second=args.max_per_second)
-        seconds = time.perf_counter() - started
+        cpu, started = time.process_time(), time.perf_counter()
+        if args.mail == "off":  # the charging alone: what `flask settle` runs, with a mail port that does nothing
+            from crowdfund.db import utcnow
+            from crowdfund.gateway import payment_gateway
+            from crowdfund.services.settlement import settle
+            report = settle(app.extensions["db_sessionmaker"], payment_gateway(), now=utcnow(), fix_window_days=7,
+                            notify=lambda notice: None, max_per_second=args.max_per_second,
+                            concurrency=args.concurrency)
+        else:
+            report = run_settlement(app, max_per_second=args.max_per_second, concurrency=args.concurrency)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(args.profile)
     peak_kb = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
                    if line.startswith("VmHWM:"))
-    print(json.dumps({"seconds": seconds, "charged": report.charged, "peak_mb": peak_kb / 1024,
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "charged": report.charged, "peak_mb": peak_kb / 1024,
                       "summary": report.summary()}))
 
 
-def run_settle(url: str, stripe_base: str, instance: str, max_per_second: float, profile: str | None) -> dict:
+def run_settle(url: str, stripe_base: str, instance: str, max_per_second: float, profile: str | None,
+               concurrency: int, mail: str) -> dict:
     command = [sys.executable, str(Path(__file__).resolve()), "_settle", "--database-url", url,
-               "--stripe-base", stripe_base, "--instance", instance, "--max-per-second", str(max_per_second)]
+               "--stripe-base", stripe_base, "--instance", instance, "--max-per-second", str(max_per_second),
+               "--concurrency", str(concurrency), "--mail", mail]
     if profile:
         command += ["--profile", profile]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1_800, check=False)
@@ -212,6 +230,11 @@ def verify(factory: sessionmaker, base: str, project_id: int) -> tuple[bool, str
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pledges", type=int, default=5_000)
+    parser.add_argument("--concurrency", type=int, default=CONCURRENCY,
+                        help="sender threads of settle and client threads of the ceiling (the same number)")
+    parser.add_argument("--mail", choices=["app", "off"], default="app",
+                        help="app: the configured mail port, as `flask settle` (default); off: a mail port that "
+                             "does nothing, to see the charging alone")
     parser.add_argument("--ceiling", type=int, default=0, help="bare creates before and after (default: --pledges)")
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--limit-check", type=float, default=40.0,
@@ -238,14 +261,18 @@ def main() -> int:
             project_id = seed_campaign(factory, world, "bench-main", n, customer_id)
             print(f"setup: {n} pledges bulk-inserted in {time.perf_counter() - started:.1f} s; localstripe {base}")
 
-            rate_a = ceiling(gateway, customer_id, c, "a")
-            print(f"ceiling A ({c} creates, store 0 -> {c}): {rate_a:.1f}/s")
-            settled = run_settle(url, base, instance, 0.0, args.profile)
+            k = args.concurrency
+            rate_a, cpu_a = ceiling(gateway, customer_id, c, "a", k)
+            print(f"ceiling A ({c} creates, {k} threads, store 0 -> {c}): {rate_a:.1f}/s, "
+                  f"client CPU {cpu_a:.2f} ms/create", flush=True)
+            settled = run_settle(url, base, instance, 0.0, args.profile, k, args.mail)
             settle_rate = settled["charged"] / settled["seconds"]
-            print(f"settle ({n} pledges, store {c} -> {c + n}): {settled['seconds']:.1f} s, {settle_rate:.1f}/s, "
-                  f"peak RSS {settled['peak_mb']:.1f} MB")
-            rate_b = ceiling(gateway, customer_id, c, "b")
-            print(f"ceiling B ({c} creates, store {c + n} -> {2 * c + n}): {rate_b:.1f}/s")
+            print(f"settle ({n} pledges, {k} sender threads, store {c} -> {c + n}): {settled['seconds']:.1f} s, "
+                  f"{settle_rate:.1f}/s, CPU {1000 * settled['cpu'] / max(1, settled['charged']):.2f} ms/pledge, "
+                  f"peak RSS {settled['peak_mb']:.1f} MB", flush=True)
+            rate_b, cpu_b = ceiling(gateway, customer_id, c, "b", k)
+            print(f"ceiling B ({c} creates, {k} threads, store {c + n} -> {2 * c + n}): {rate_b:.1f}/s, "
+                  f"client CPU {cpu_b:.2f} ms/create", flush=True)
             started = time.perf_counter()
             ok_once, detail = verify(factory, base, project_id)
             print(f"verify ({time.perf_counter() - started:.1f} s): {detail}")
@@ -254,13 +281,13 @@ def main() -> int:
             if args.limit_check_pledges > 0:
                 m = args.limit_check_pledges
                 limited_id = seed_campaign(factory, world, "bench-limited", m, customer_id)
-                limited = run_settle(url, base, instance, args.limit_check, None)
+                limited = run_settle(url, base, instance, args.limit_check, None, k, args.mail)
                 with factory() as session:
                     paid = session.scalar(select(func.count()).where(Pledge.project_id == limited_id,
                                                                      Pledge.status == "paid"))
                 observed = limited["charged"] / limited["seconds"]
-                limit = (f"{observed:.1f}/s observed, {paid}/{m} paid",
-                         paid == m and observed <= args.limit_check * 1.02)
+                limit = (f"{observed:.1f}/s observed, {paid}/{m} paid (85-102 % of the limit)",
+                         paid == m and args.limit_check * 0.85 <= observed <= args.limit_check * 1.02)
                 print(f"rate-limited settle ({m} pledges, --max-per-second {args.limit_check:g}): "
                       f"{limited['seconds']:.1f} s, {observed:.1f}/s")
     finally:
@@ -272,8 +299,8 @@ def main() -> int:
     ratio = settle_rate / mean
     ratio_ok, mem_ok = ratio >= MIN_RATIO, settled["peak_mb"] < MAX_PEAK_MB
     print()
-    print(f"{n} pledges, sequential (concurrency 1, as `settle` sends); load average (1 min) before/after: "
-          f"{load:.2f} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    print(f"{n} pledges, concurrency {args.concurrency} (ceiling threads = settle sender threads); load average "
+          f"(1 min) before/after: {load:.2f} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     print()
     def row(measure: str, value: str, result: str = "") -> None:
         print(f"| {measure:<24} | {value:<44} | {result:<6} |")
@@ -282,7 +309,7 @@ def main() -> int:
     print(f"|{'-' * 26}|{'-' * 46}|{'-' * 8}|")
     row("ceiling A (fresh store)", f"{rate_a:.1f} creates/s")
     row("ceiling B (full store)", f"{rate_b:.1f} creates/s")
-    row("ceiling (mean of A, B)", f"{mean:.1f} creates/s")
+    row("ceiling (mean of A, B)", f"{mean:.1f} req/s")
     row("settle", f"{settle_rate:.1f} pledges/s ({settled['charged']} in {settled['seconds']:.1f} s)")
     row("settle / ceiling", f"{ratio:.0%} (vs A {settle_rate / rate_a:.0%}, vs B {settle_rate / rate_b:.0%}; "
         f"target >= {MIN_RATIO:.0%})", "PASS" if ratio_ok else "FAIL")
@@ -307,6 +334,8 @@ if __name__ == "__main__":
         child.add_argument("--stripe-base", required=True)
         child.add_argument("--instance", required=True)
         child.add_argument("--max-per-second", type=float, default=0.0)
+        child.add_argument("--concurrency", type=int, default=1)
+        child.add_argument("--mail", default="app")
         child.add_argument("--profile")
         settle_child(child.parse_args())
         sys.exit(0)

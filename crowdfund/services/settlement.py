@@ -40,7 +40,7 @@ from crowdfund.services.rate_limit import RateLimiter
 from crowdfund.services.reviews import apply_action
 from crowdfund.services.settlement_batch import claim_batch, record_batch
 from crowdfund.services.settlement_recovery import fail_overdue, poll_processing, recover_attempts
-from crowdfund.services.settlement_run import Notify, SettlementReport, SettlementRun
+from crowdfund.services.settlement_run import MailDispatch, Notify, SettlementReport, SettlementRun
 from payments.gateway import PaymentGateway
 
 __all__ = ["BATCH_SIZE", "CONCURRENCY", "MAX_UNAVAILABLE_IN_A_ROW", "SettlementReport", "settle"]
@@ -57,16 +57,18 @@ MAX_UNAVAILABLE_IN_A_ROW = 5
 
 def settle(session_factory: sessionmaker[Session], gateway: PaymentGateway, *, now: datetime, fix_window_days: int,
            notify: Notify, batch_size: int = BATCH_SIZE, max_per_second: float = 0.0, concurrency: int = 1,
-           limiter: RateLimiter | None = None) -> SettlementReport:
+           mail_threads: int = 0, limiter: RateLimiter | None = None) -> SettlementReport:
     """Run every settlement step once; safe to run again at any time and in parallel (PostgreSQL).
 
     `max_per_second` (0: no limit) caps the provider calls of the whole run (a token bucket shared by the
-    `concurrency` sender threads); `limiter` replaces that bucket (tests)."""
+    `concurrency` sender threads); `limiter` replaces that bucket (tests). Notices go to `notify` after the
+    transaction that decided them has committed: in the calling thread, or with `mail_threads` > 0 from that
+    many threads (then `notify` must be thread-safe); the run returns once every mail is handed over."""
     engine = session_factory.kw["bind"]
     limiter = limiter or RateLimiter(max_per_second)
     sender = ChargeSender(gateway, limiter, concurrency=concurrency, max_unavailable=MAX_UNAVAILABLE_IN_A_ROW)
     run = SettlementRun(session_factory, gateway, ChargeLocks(engine), notify, now, SettlementReport(), limiter,
-                        sender)
+                        sender, MailDispatch(notify, mail_threads) if mail_threads > 0 else None)
     try:
         close_campaigns(run)
         recover_attempts(run)
@@ -77,6 +79,8 @@ def settle(session_factory: sessionmaker[Session], gateway: PaymentGateway, *, n
         sender.close()  # wait for calls in flight before their locks go with the connection
         run.locks.close()
         run.report.rate_limited = sender.rate_limited
+        if run.mail is not None:
+            run.report.mails_failed += run.mail.finish()
     return run.report
 
 

@@ -180,8 +180,8 @@ def _post_charges(session: Session, lines: list[dict]) -> None:
     """Append charge lines in one statement; a key already taken must name the same movement (as
     `ledger.post_entry` checks one line at a time)."""
     insert_ = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert_(_LEDGER).values(lines).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    new = set(session.scalars(stmt.returning(_LEDGER.c.idempotency_key)))
+    stmt = insert_(_LEDGER).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    new = set(session.scalars(stmt.returning(_LEDGER.c.idempotency_key), lines))  # batched: one INSERT .. VALUES
     taken = {line["idempotency_key"]: line for line in lines if line["idempotency_key"] not in new}
     if not taken:
         return

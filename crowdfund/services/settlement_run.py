@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -58,6 +59,34 @@ class SettlementReport:
         return "\n".join(lines)
 
 
+def _notify_one(notify: Notify, item: Notice) -> bool:
+    try:
+        notify(item)
+    except Exception:  # a mail must never undo or stop the money side
+        log.exception("Could not send %s mail for pledge %s", item.kind, item.pledge_id)
+        return False
+    return True
+
+
+class MailDispatch:
+    """Calls the mail port from `threads` threads, so that rendering and storing mails (their own transactions,
+    SMTP) overlap the charging instead of holding it up; `finish()` waits for every mail handed over."""
+
+    def __init__(self, notify: Notify, threads: int) -> None:
+        self.notify = notify
+        self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="settle-mail")
+        self._futures: list[Future[bool]] = []
+
+    def submit(self, notices: list[Notice]) -> None:
+        """Queue notices whose transaction has committed."""
+        self._futures += [self._pool.submit(_notify_one, self.notify, item) for item in notices]
+
+    def finish(self) -> int:
+        """Wait for every queued mail; return how many could not be sent."""
+        self._pool.shutdown(wait=True)
+        return sum(not future.result() for future in self._futures)
+
+
 @dataclass
 class SettlementRun:
     factory: sessionmaker[Session]
@@ -69,14 +98,16 @@ class SettlementRun:
     limiter: RateLimiter
     sender: ChargeSender
 
+    mail: MailDispatch | None = None
+
     def deliver(self, notices: list[Notice]) -> None:
-        """Hand committed notices to the mail port; a failing mail is counted, never raised."""
+        """Hand committed notices to the mail port (in the mail threads, if any); a failing mail is counted,
+        never raised."""
+        if self.mail is not None:
+            self.mail.submit(notices)
+            return
         for item in notices:
-            try:
-                self.notify(item)
-            except Exception:  # a mail must never undo or stop the money side
-                log.exception("Could not send %s mail for pledge %s", item.kind, item.pledge_id)
-                self.report.mails_failed += 1
+            self.report.mails_failed += not _notify_one(self.notify, item)
 
     def count(self, result: ChargeResult, applied: Applied) -> None:
         """Add one recorded answer to the report."""
