@@ -75,7 +75,9 @@ def test_thirty_pledges_at_once_against_a_budget_for_seven_get_exactly_seven_mat
 def test_one_backers_pledges_at_once_stay_within_the_cap_per_backer(app, session, project):
     pot = make_pot(session, cap_per_backer_cents=7 * 10_000)
     [backer] = make_backers(session, 1)
-    pledges = [make_pledge(session, project, backer, 10_000) for _ in range(THREADS)]
+    others = [make_campaign(session, initiator=project.initiator, contest=project.contest, district=project.district)
+              for _ in range(THREADS - 1)]  # one open pledge per backer and project: one project each
+    pledges = [make_pledge(session, p, backer, 10_000) for p in [project, *others]]
     results = run_at_once(app, [reserving(p.id) for p in pledges])
     session.expire_all()
     assert sum(results) == 7 and held(session, pot.id) == 70_000
