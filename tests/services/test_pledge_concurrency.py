@@ -11,9 +11,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import sessionmaker
 
+from crowdfund.db import normalize_url
 from crowdfund.domain.pledges import HOLDS_REWARD
+from crowdfund.forms.pledges import PROBLEMS
 from crowdfund.models.pledges import Pledge
 from crowdfund.models.rewards import Reward
 from crowdfund.services import pledges
@@ -126,6 +129,49 @@ def test_twenty_backers_racing_for_five_units_leave_exactly_five_pledges(session
     outcomes = race(factory, [pledge_job(gateway, project.id, b.id, reward.id) for b in backers])
     assert outcomes == {"ok": 5, "RewardSoldOut": 15}, outcomes
     assert holding(session, reward.id) == (5, 5)
+
+
+@pytest.fixture
+def wide_factory(app, factory):
+    """Sessions on an engine with a connection for each of 50 threads: all 50 transactions really overlap
+    (the app's pool of 10 would queue most of them)."""
+    engine = create_engine(normalize_url(app.config["DATABASE_URL"]), pool_size=55, max_overflow=0,
+                           pool_timeout=60)
+    yield sessionmaker(bind=engine, expire_on_commit=False)
+    engine.dispose()
+
+
+def test_fifty_backers_racing_for_the_last_ten_units_leave_exactly_ten_new_pledges(app, session, wide_factory):
+    """The issue's case: 50 concurrent pledges on a reward with 10 left; exactly 10 succeed, the other 40 get
+    the clear sold-out error and leave nothing behind."""
+    _world, project, reward, _backer = make_pledge_world(session, quantity_total=13)
+    gateway = SerialGateway()
+    earlier = make_backers(session, 3)
+    assert race(wide_factory, [pledge_job(gateway, project.id, b.id, reward.id) for b in earlier]) == {"ok": 3}
+    assert holding(session, reward.id) == (3, 3) and session.get(Reward, reward.id).quantity_left == 10
+    racers = make_backers(session, 50)
+    refusals: list[pledges.PledgeInvalid] = []
+
+    def noting(job):
+        def run(job_session) -> None:
+            try:
+                job(job_session)
+            except pledges.RewardSoldOut as error:
+                refusals.append(error)
+                raise
+
+        return run
+
+    outcomes = race(wide_factory, [noting(pledge_job(gateway, project.id, b.id, reward.id)) for b in racers])
+
+    assert outcomes == {"ok": 10, "RewardSoldOut": 40}, outcomes
+    assert holding(session, reward.id) == (13, 13) and session.get(Reward, reward.id).quantity_left == 0
+    new = session.scalars(select(Pledge).where(Pledge.backer_id.in_([b.id for b in racers]))).all()
+    assert len(new) == 10 and {p.status for p in new} == {"pending_setup"} and {p.reward_id for p in new} == {
+        reward.id}
+    assert len(refusals) == 40 and all(e.errors == {"reward_id": "sold_out"} for e in refusals)
+    with app.test_request_context(headers={"Accept-Language": "en"}):  # what the pledge form says
+        assert str(PROBLEMS[refusals[0].errors["reward_id"]]) == "This reward is sold out. Please choose another one."
 
 
 def test_cancellations_racing_with_new_pledges_never_oversell(session, factory):
