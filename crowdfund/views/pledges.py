@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
@@ -114,7 +114,10 @@ def confirm(pledge_id: int):
 @login_required
 def mine():
     rows = pledges.backer_pledges(db.session(), current_user)
-    return render_template("pledges/mine.html", pledges=rows, now=_now(), is_open=pledges.is_open)
+    window = timedelta(days=int(current_app.config["PAYMENT_FIX_WINDOW_DAYS"]))  # to complete a payment
+    fix_by = {p.id: p.action_required_at + window for p in rows
+              if p.status == "action_required" and p.action_required_at is not None}
+    return render_template("pledges/mine.html", pledges=rows, now=_now(), is_open=pledges.is_open, fix_by=fix_by)
 
 
 @bp.route("/pledges/<int:pledge_id>/edit", methods=["GET", "POST"])
