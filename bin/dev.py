@@ -1,5 +1,7 @@
-"""`make run`: migrate, seed the demo, start localstripe (unless real Stripe keys are set), serve.
+"""`make run`: start localstripe (unless real Stripe keys are set), migrate, seed the demo, serve.
 
+localstripe starts first: `seed-demo` saves the demo backers' test cards there (SetupIntents confirmed at the
+provider), so that `flask --app wsgi settle` charges the demo campaign that ended above its threshold.
 Development only. Everything listens on 127.0.0.1; localstripe's state is kept in
 instance/localstripe.pickle so the demo's saved cards survive a restart."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy.orm import Session
 
 from crowdfund import cli_finance, cli_jury, cli_payments, cli_projects, cli_worker, db
 from crowdfund.domain.roles import parse_role
@@ -80,10 +81,38 @@ def create_token_command(email: str, name: str) -> None:
 @click.option("--projects", "extra_projects", default=0, type=click.IntRange(0, 100_000),
               help="Also generate this many synthetic projects (for load tests).")
 def seed_demo_command(extra_projects: int) -> None:
-    """Fill the database with the demo contest, districts, users and pitches (idempotent)."""
+    """Fill the database with the demo contest, districts, users and pitches (idempotent); with localstripe
+    configured (STRIPE_API_BASE, as under `make run`) also demo backers whose pledges are saved there."""
     from crowdfund.services.demo import seed_demo
 
     session = db.session()
     report = seed_demo(session, extra_projects=extra_projects)
     session.commit()
+    click.echo(report.summary())
+    _seed_demo_pledges(session)
+
+
+def _seed_demo_pledges(session: Session) -> None:
+    """Demo pledges go through the configured provider; without one, or with real Stripe, none are added."""
+    from functools import partial
+
+    from crowdfund.services.demo import DemoProviderUnreachable, seed_demo_pledges
+    from crowdfund.services.pledges import PledgeRules
+    from payments.localstripe_admin import confirm_card_setup
+
+    gateway, api_base = current_app.extensions.get("payment_gateway"), current_app.config.get("STRIPE_API_BASE")
+    if gateway is None:
+        click.echo("No payment provider is configured (STRIPE_SECRET_KEY): no demo pledges were added.")
+        return
+    if not api_base:
+        click.echo("Demo pledges are only saved at localstripe (STRIPE_API_BASE), never at real Stripe: "
+                   "none were added.")
+        return
+    try:
+        report = seed_demo_pledges(session, gateway, partial(confirm_card_setup, api_base),
+                                   rules=PledgeRules.from_config(current_app.config))
+    except DemoProviderUnreachable as error:
+        click.echo(f"The payment provider at {api_base} did not answer, so no demo pledges were added: {error}",
+                   err=True)
+        return
     click.echo(report.summary())

@@ -1,8 +1,11 @@
 """The demo: contest, districts, users for every role and believable campaigns with teams, rewards and
-updates (no pledges: those come through the payment provider). Idempotent."""
+updates; idempotent. Pledges come only through a payment provider (`seed_demo_pledges`): demo backers save a
+test card on SetupIntents confirmed at the provider, one of them on a campaign that ended yesterday with its
+threshold reached, so that `settle` charges them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -15,11 +18,25 @@ from crowdfund.domain.categories import CATEGORIES
 from crowdfund.domain.districts import KASSEL_DISTRICTS, slugify
 from crowdfund.domain.roles import Role
 from crowdfund.models.contests import Contest, District
+from crowdfund.models.pledges import Pledge
 from crowdfund.models.projects import Project, ProjectUpdate, TeamMember
 from crowdfund.models.rewards import Reward
 from crowdfund.models.users import User
-from crowdfund.services import accounts
-from crowdfund.services.demo_content import DESCRIPTION, PITCHES, REWARDS, TEAMS, UPDATES, Pitch
+from crowdfund.services import accounts, pledges
+from crowdfund.services.demo_content import (
+    DEMO_BACKER_PASSWORD,
+    DEMO_BACKERS,
+    DEMO_PLEDGES,
+    DESCRIPTION,
+    ENDED_PITCH,
+    PITCHES,
+    REWARDS,
+    TEAMS,
+    UPDATES,
+    DemoPledge,
+    Pitch,
+)
+from payments.gateway import PaymentError, PaymentGateway, ProviderUnavailable
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CONTEST_SLUG = "crowdfunding-wettbewerb-kassel-2027"
@@ -185,3 +202,135 @@ def _seed_synthetic(session: Session, report: SeedReport, count: int, districts:
     for start in range(0, len(rows), 500):
         session.execute(insert(Project), rows[start:start + 500])
     report.add("projects", len(rows))
+
+
+# --- demo pledges through the payment provider -------------------------------------------------------------
+
+# Saves `card` (a test card number) on the SetupIntent with this client secret, at the provider, as the
+# browser's Stripe.js would (localstripe: payments.localstripe_admin.confirm_card_setup).
+CardConfirmer = Callable[[str, str], object]
+
+
+class DemoProviderUnreachable(RuntimeError):
+    """The payment provider did not answer; the demo pledges not yet committed were rolled back."""
+
+
+@dataclass
+class PledgeSeedReport:
+    created: dict[str, int] = field(default_factory=dict)
+    logins: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    ended_campaign: str = ""
+
+    def add(self, kind: str, n: int = 1) -> None:
+        if n:
+            self.created[kind] = self.created.get(kind, 0) + n
+
+    def summary(self) -> str:
+        made = ", ".join(f"{n} {kind}" for kind, n in self.created.items()) or "nothing new (already seeded)"
+        lines = [f"Demo pledges (through the payment provider): created {made}."]
+        lines += [f"  problem: {problem}" for problem in self.problems]
+        if self.logins:
+            lines.append("Demo backers (e-mail / password):")
+            lines += [f"  {email:45} {password}" for email, password in self.logins]
+        if self.ended_campaign:
+            lines.append(f"The campaign '{self.ended_campaign}' ended yesterday above its threshold: "
+                         "`flask --app wsgi settle` funds it and charges its pledges.")
+        return "\n".join(lines)
+
+
+def seed_demo_pledges(session: Session, gateway: PaymentGateway, confirm_card: CardConfirmer, *,
+                      rules: pledges.PledgeRules, now: datetime | None = None) -> PledgeSeedReport:
+    """Add the demo backers, the ended campaign and their pledges, each pledge saved with a test card on a
+    SetupIntent confirmed at the provider and activated on the provider's word (as a real pledge is).
+
+    Needs `seed_demo` first. Idempotent: a backer who already has a pledge for the campaign gets none; a
+    pledge left pending by an interrupted run is confirmed now. The backers and the ended campaign are
+    committed with the first pledge the provider accepted, each later pledge on its own; an unreachable
+    provider raises DemoProviderUnreachable (what was not committed is rolled back). A pledge the provider
+    refuses is reported in `problems` and left out."""
+    now = now or utcnow()
+    report = PledgeSeedReport()
+    contest = session.scalars(select(Contest).where(Contest.slug == CONTEST_SLUG)).first()
+    initiator = accounts.find_user_by_email(session, DEMO_USERS[3][0])
+    if contest is None or initiator is None:
+        raise ValueError("run seed_demo first: the demo contest and initiator are missing")
+    users = _seed_backers(session, report)
+    projects = _demo_projects(session)
+    ended = session.scalars(select(Project).where(Project.slug == slugify(ENDED_PITCH.title))
+                            .options(selectinload(Project.team), selectinload(Project.rewards),
+                                     selectinload(Project.updates))).first()
+    if ended is not None:
+        projects[ended.slug] = ended
+    else:
+        district = session.scalars(select(District).where(District.name == ENDED_PITCH.district)).one()
+        ended = _new_project(session, ENDED_PITCH, district, contest, initiator, now, len(PITCHES))
+        report.add("projects")
+        session.flush()
+        projects[ended.slug] = ended
+    _seed_extras(session, report, ended, now)
+    session.flush()
+    report.ended_campaign = ended.title
+    for spec in DEMO_PLEDGES:
+        project, backer = projects[slugify(spec.project_title)], users[spec.backer_email]
+        try:
+            outcome = _demo_pledge(session, gateway, confirm_card, project, backer, spec, rules, now)
+        except (pledges.PaymentProviderError, ProviderUnavailable, PaymentError, OSError) as error:
+            session.rollback()
+            if isinstance(error, ProviderUnavailable | OSError) or getattr(error, "unavailable", False):
+                raise DemoProviderUnreachable(f"the payment provider did not answer: {error}") from error
+            report.problems.append(f"{spec.backer_email} on {project.slug}: {error}")
+            continue
+        if outcome == "created":
+            report.add("pledges")
+        elif outcome != "exists":
+            report.problems.append(f"{spec.backer_email} on {project.slug}: the card was not saved ({outcome})")
+    session.commit()
+    return report
+
+
+def _seed_backers(session: Session, report: PledgeSeedReport) -> dict[str, User]:
+    users = {}
+    for email, name in DEMO_BACKERS:
+        user = accounts.find_user_by_email(session, email)
+        if user is None:
+            user = accounts.register_user(session, email=email, name=name, password=DEMO_BACKER_PASSWORD)
+            report.add("backers")
+        users[email] = user
+        report.logins.append((email, DEMO_BACKER_PASSWORD))
+    for email, _name, _password, _roles in DEMO_USERS:
+        if (user := accounts.find_user_by_email(session, email)) is not None:
+            users[email] = user
+    return users
+
+
+def _demo_pledge(session: Session, gateway: PaymentGateway, confirm_card: CardConfirmer, project: Project,
+                 backer: User, spec: DemoPledge, rules: pledges.PledgeRules, now: datetime) -> str:
+    """Create and activate one demo pledge; return created, exists or why the card was not saved."""
+    existing = session.scalars(select(Pledge).where(Pledge.project_id == project.id, Pledge.backer_id == backer.id)
+                               .order_by(Pledge.id.desc())).first()
+    if existing is not None and existing.status != "pending_setup":
+        return "exists"
+    # The ended campaign took its pledges the day before its deadline.
+    when = now if pledges.is_open(project, now) else (project.deadline or now) - timedelta(days=1)
+    if existing is None:
+        reward = next((r for r in project.rewards if r.title == spec.reward_title), None)
+        started = pledges.start_pledge(
+            session, gateway, project=project, backer=backer, amount_cents=spec.amount_eur * 100,
+            reward_id=reward.id if reward is not None else None, anonymous=False, message="",
+            payment_method_type="card", now=when, rules=rules)
+        session.commit()  # the provider has answered: the pledge and its SetupIntent are kept
+        pledge, secret = started.pledge, started.setup_intent.client_secret
+    else:  # left pending by an interrupted run
+        pledge, secret = existing, gateway.retrieve_setup_intent(existing.setup_intent_id or "").client_secret
+    try:
+        confirm_card(secret, spec.card)
+    except OSError:
+        raise
+    except Exception as error:  # the provider refused the card: reported, not fatal
+        return f"refused: {error}"
+    result = pledges.confirm_pledge(session, gateway, pledge, actor_id=backer.id, now=when)
+    session.commit()
+    if result.outcome in (pledges.ConfirmOutcome.ACTIVATED, pledges.ConfirmOutcome.ALREADY_ACTIVE):
+        return "created"
+    return result.setup_intent_status or result.outcome.value

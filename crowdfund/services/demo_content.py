@@ -147,3 +147,60 @@ UPDATES: dict[str, tuple[DemoUpdate, ...]] = {
                    "ersten Schritt.", 15),
     ),
 }
+
+
+# --- demo pledges (only with a payment provider: see crowdfund.services.demo.seed_demo_pledges) ------------
+
+# A campaign whose deadline passed yesterday with its threshold reached by the demo pledges below, so that
+# `flask --app wsgi settle` right after `make run` funds it and charges them.
+ENDED_PITCH = Pitch("Trinkbrunnen am Königsplatz", "Mitte", "environment", 300, 500, -1, "live",
+                    "Ein Trinkbrunnen mit Kasseler Leitungswasser am Königsplatz – kostenlos für alle, gegen "
+                    "Plastikflaschen und für heiße Sommertage in der Innenstadt.")
+ENDED_TEAM = (("Paula Richter", "Idee und Koordination"), ("Deniz Aydın", "Kontakt zu den Städtischen Werken"))
+ENDED_REWARDS = (DemoReward("Trinkflasche mit Stadtwappen", "Eine Edelstahlflasche zum Auffüllen am Brunnen.",
+                            40, 15, 4),)
+
+# Demo backers (they can log in, password in the seed report); the existing "unterstuetzer@" backer too.
+DEMO_BACKER_PASSWORD = "demo-backer-2027"  # noqa: S105 - a published demo login
+DEMO_BACKERS: tuple[tuple[str, str], ...] = (
+    ("mara@demo.crowdfunding-kassel.de", "Mara Schulze"),
+    ("emil@demo.crowdfunding-kassel.de", "Emil Wagner"),
+    ("selin@demo.crowdfunding-kassel.de", "Selin Kaya"),
+    ("jakob@demo.crowdfunding-kassel.de", "Jakob Neumann"),
+)
+CARD_OK = "4242424242424242"
+CARD_DECLINED_AT_CHARGE = "4000000000000341"  # saved fine; the charge at settlement is declined
+
+
+TEAMS[ENDED_PITCH.title] = ENDED_TEAM
+REWARDS[ENDED_PITCH.title] = ENDED_REWARDS
+UPDATES[ENDED_PITCH.title] = (
+    DemoUpdate("Die Schwelle ist erreicht!", "Danke an alle Unterstützenden: Der Brunnen kommt. Sobald die "
+               "Zahlungen eingegangen sind, bestellen wir die Brunnensäule.", 1),
+)
+
+
+class DemoPledge(NamedTuple):
+    backer_email: str
+    project_title: str
+    amount_eur: int
+    reward_title: str | None
+    card: str
+
+
+DEMO_PLEDGES: tuple[DemoPledge, ...] = (
+    # the ended campaign: 340 EUR of 300 EUR from cards that pay, plus one that is declined at the charge
+    DemoPledge("mara@demo.crowdfunding-kassel.de", ENDED_PITCH.title, 120, "Trinkflasche mit Stadtwappen", CARD_OK),
+    DemoPledge("emil@demo.crowdfunding-kassel.de", ENDED_PITCH.title, 100, None, CARD_OK),
+    DemoPledge("selin@demo.crowdfunding-kassel.de", ENDED_PITCH.title, 70, "Trinkflasche mit Stadtwappen", CARD_OK),
+    DemoPledge("jakob@demo.crowdfunding-kassel.de", ENDED_PITCH.title, 50, None, CARD_OK),
+    DemoPledge("unterstuetzer@demo.crowdfunding-kassel.de", ENDED_PITCH.title, 25, None, CARD_DECLINED_AT_CHARGE),
+    # running campaigns
+    DemoPledge("mara@demo.crowdfunding-kassel.de", "Reparaturstation am Kulturbahnhof", 25,
+               "Flickzeug-Set mit Kassel-Aufdruck", CARD_OK),
+    DemoPledge("emil@demo.crowdfunding-kassel.de", "Reparaturstation am Kulturbahnhof", 50, None, CARD_OK),
+    DemoPledge("selin@demo.crowdfunding-kassel.de", "Sensorboxen für gute Luft in Bettenhausen", 40,
+               "Workshop-Platz: Messbox selbst löten", CARD_OK),
+    DemoPledge("unterstuetzer@demo.crowdfunding-kassel.de", "Gemeinschaftsgarten am Fuldaufer", 35,
+               "Einladung zum Erntefest für zwei", CARD_OK),
+)
