@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from crowdfund import db
 from crowdfund.extensions import csrf
 from crowdfund.forms.auth import LanguageForm
+from crowdfund.page_cache import cached_public
 from crowdfund.services import accounts
 from crowdfund.services.home import home_overview
 from crowdfund.views import safe_next
@@ -16,6 +17,7 @@ bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
+@cached_public  # anonymous visitors: the same short-lived cache as the campaign pages
 def index():
     return render_template("main/index.html", overview=home_overview(db.session()))
 
