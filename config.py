@@ -36,6 +36,9 @@ class BaseConfig:
     INSTANCE_PATH = str(BASE_DIR / "instance")
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     BASE_URL = "http://127.0.0.1:5000"
+    # Reverse proxies in front of the app (TLS terminator, load balancer) whose X-Forwarded-For/-Proto/-Host
+    # headers are trusted: 0 = none (direct), 1 = one nginx/Caddy in front. Rate limits key on the client's IP.
+    TRUSTED_PROXIES = 0
 
     # Sessions and cookies
     SESSION_COOKIE_HTTPONLY = True

@@ -23,6 +23,11 @@ def create_app(config: BaseConfig | str | None = None) -> Flask:
         instance_path=config.INSTANCE_PATH,
     )
     app.config.from_mapping(config.as_dict())
+    if config.TRUSTED_PROXIES:  # behind a TLS reverse proxy: the client's address and https come from it
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(config.TRUSTED_PROXIES)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     app.config["REMEMBER_COOKIE_DURATION"] = 60 * 60 * 24 * config.REMEMBER_COOKIE_DAYS
     logging.basicConfig(level=logging.INFO)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
