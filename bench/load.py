@@ -334,6 +334,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def runqueue_seconds(pid: int) -> float:
+    """Time the process's threads were ready to run but waited for a CPU (schedstat; 0 if unavailable)."""
+    total = 0.0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            total += int((task / "schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        pass
+    return total
+
+
 def cpu_by_group(gunicorn: int, database: str) -> dict[str, float]:
     """CPU seconds so far of the gunicorn workers, the PostgreSQL backends serving `database`, localstripe and
     this process (the load generator)."""
@@ -346,13 +357,20 @@ def cpu_by_group(gunicorn: int, database: str) -> dict[str, float]:
             parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
         except OSError:
             continue
-        if parent == gunicorn:
-            groups["gunicorn workers"] += cpu_seconds(int(entry.name))
+        pid = int(entry.name)
+        if "wsgi worker" in cmdline:
+            group = "RQ worker"
+        elif parent == gunicorn:
+            group = "gunicorn workers"
         elif cmdline.startswith("postgres: ") and f" {database} " in cmdline:
-            groups["PostgreSQL backends"] += cpu_seconds(int(entry.name))
+            group = "PostgreSQL backends"
         elif "payments.localstripe_server" in cmdline:
-            groups["localstripe"] += cpu_seconds(int(entry.name))
-    groups["load generator"] = cpu_seconds(os.getpid())
+            group = "localstripe"
+        else:
+            continue
+        groups[group] += cpu_seconds(pid)
+        groups[group + " (waiting for a CPU)"] += runqueue_seconds(pid)
+    groups["load generator"] = cpu_seconds(os.getpid())  # its client threads' waiting is not kept after they end
     return groups
 
 
@@ -453,6 +471,9 @@ def main() -> int:
     parser.add_argument("--think", type=float, default=0.25,
                         help="mean think time per client in seconds (uniform 0..2x); 0 = closed loop")
     parser.add_argument("--no-settle", action="store_true", help="skip settling the hot campaign afterwards")
+    parser.add_argument("--redis", default="", metavar="URL",
+                        help="run background jobs (mail) on RQ at this Redis with a `flask --app wsgi worker`, as in "
+                             "production (default: inline in the web request)")
     parser.add_argument("--keep-database", action="store_true", help="leave the database for profiling")
     args = parser.parse_args()
     if args.database in ("test", "postgres") or not args.database.startswith("bench"):
@@ -468,7 +489,7 @@ def main() -> int:
     print(f"Database {args.database}: create, migrate, seed the demo + {args.projects} campaigns")
     admin(args.server, sql.SQL("DROP DATABASE IF EXISTS {}").format(database))
     admin(args.server, sql.SQL("CREATE DATABASE {}").format(database))
-    server = None
+    server = worker = None
     ok = False
     try:
         flask(env, "init-db")
@@ -479,6 +500,11 @@ def main() -> int:
                        STRIPE_API_BASE=localstripe)
             port = free_port()
             server_log = instance / "gunicorn.log"
+            if args.redis:
+                env.update(REDIS_URL=args.redis, JOB_QUEUE=f"bench-load-{os.getpid()}")
+                with server_log.open("ab") as out:
+                    worker = subprocess.Popen([str(BIN / "flask"), "--app", "wsgi", "worker"], cwd=ROOT, env=env,
+                                              stdout=out, stderr=out, start_new_session=True)
             server = start_gunicorn(env, port, args.workers, server_log)
             wait_until_up(port)
             world = World(f"http://{HOST}:{port}", localstripe, rewards, others, max(1, (args.projects + 6) // 20))
@@ -492,6 +518,7 @@ def main() -> int:
             for c in clients:
                 c.stats = stats
             load_before = os.getloadavg()[0]
+            print(f"background jobs: {'RQ on ' + args.redis + ' with one worker' if args.redis else 'inline'}")
             print(f"gunicorn -w {args.workers} on {HOST}:{port}, localstripe {localstripe}; {args.clients} clients "
                   f"for {args.seconds:.0f} s, think time 0..{2 * args.think:.2f} s; {len(others)} other campaigns")
             cpu_before = cpu_by_group(server.pid, args.database)
@@ -509,9 +536,11 @@ def main() -> int:
             ok = report(stats, elapsed)
             requests_made = sum(len(v) for k, v in stats.latencies.items() if k not in PROVIDER_KINDS)
             used = {k: cpu_after[k] - cpu_before.get(k, 0.0) for k in cpu_after}
-            print("CPU used during the run: " + ", ".join(
-                f"{k} {v:.1f} s ({v / elapsed:.0%} of a core, {1000 * v / max(1, requests_made):.1f} ms per app "
-                "request)" for k, v in used.items()))
+            print("CPU during the run (seconds on a CPU, and seconds ready to run but waiting for one):")
+            for k in sorted(k for k in used if "waiting" not in k):
+                waited = used.get(k + " (waiting for a CPU)", 0.0)
+                print(f"  {k:20} {used[k]:6.1f} s on CPU ({used[k] / elapsed:4.0%} of a core, "
+                      f"{1000 * used[k] / max(1, requests_made):4.1f} ms per app request), {waited:6.1f} s waiting")
 
             print("\nChecks afterwards:")
             expected: dict[int, tuple[str, int]] = {}
@@ -547,6 +576,7 @@ def main() -> int:
             print(f"\n{'All targets met.' if ok else 'Some targets were missed (see above).'}")
     finally:
         stop(server)
+        stop(worker)
         if not args.keep_database:
             admin(args.server, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(database))
         shutil.rmtree(instance, ignore_errors=True)
