@@ -13,11 +13,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 TEST_PACKAGES := $(RUN_PACKAGES) chromium
 
-.PHONY: help run test serve lint format translations update-translations system-run system-test clean
+.PHONY: help run test serve worker scheduler backup lint format translations update-translations system-run system-test clean
 
 help:
 	@echo "make run    set up this machine and serve the demo on http://$(HOST):$(PORT)"
 	@echo "make test   set up and run the whole test suite (ruff, SQLite, PostgreSQL, browser)"
+	@echo "production: make serve | make worker | make scheduler | make backup (see README, Running in production)"
 
 # --- set-up ---------------------------------------------------------------------------
 $(BIN)/python:
@@ -72,8 +73,20 @@ test: system-test $(VENV)/.dev translations
 	fi
 
 # --- helpers ----------------------------------------------------------------------------
+# Production processes (see "Running in production" in the README); settings come from the environment.
+WORKERS ?= 4
+
 serve: $(VENV)/.runtime translations
-	CROWDFUND_ENV=production $(BIN)/gunicorn --workers 4 --bind $(HOST):$(PORT) wsgi:app
+	CROWDFUND_ENV=production $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) wsgi:app
+
+worker: $(VENV)/.runtime translations
+	CROWDFUND_ENV=$${CROWDFUND_ENV:-production} $(FLASK) worker
+
+scheduler: $(VENV)/.runtime translations
+	CROWDFUND_ENV=$${CROWDFUND_ENV:-production} $(FLASK) scheduler
+
+backup:
+	bin/backup.sh
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
