@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
 PROJECT_STATES = ("", "live", "ended", "funded", "not_funded")
+
+
+def plausible_day(form: FlaskForm, field: DateField) -> None:
+    """Days whose midnight in Kassel and the day after exist as UTC datetimes (0001-01-01, 9999-12-31 do not)."""
+    if field.data is not None and not date(1900, 1, 1) <= field.data <= date(9998, 12, 31):
+        raise ValidationError(_l("Please choose a day between the years 1900 and 9998."))
 
 
 class FinanceFilterForm(FlaskForm):
@@ -17,9 +25,9 @@ class FinanceFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    start = DateField(_l("From"), validators=[Optional()])
-    end = DateField(_l("To"), validators=[Optional()])
-    project = IntegerField(_l("Project number"), validators=[Optional(), NumberRange(min=1)])
+    start = DateField(_l("From"), validators=[Optional(), plausible_day])
+    end = DateField(_l("To"), validators=[Optional(), plausible_day])
+    project = IntegerField(_l("Project number"), validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
     state = SelectField(_l("Project status"), choices=[(s, s or "–") for s in PROJECT_STATES], default="",
                         validators=[Optional()])
 
