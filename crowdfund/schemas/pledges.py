@@ -16,6 +16,9 @@ from payments.gateway import PAYMENT_METHOD_TYPES
 STATUSES = [s.value for s in PledgeStatus]
 
 
+NO_NUL = validate.Regexp(r"^[^\x00]*\Z", error="Must not contain NUL characters.")
+
+
 class PledgeCreateSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
@@ -23,9 +26,10 @@ class PledgeCreateSchema(ma.Schema):
     amount_cents = ma.fields.Integer(required=True, strict=True,
                                      metadata={"description": "At least the configured minimum (and the reward's)"})
     reward_id = ma.fields.Integer(load_default=None, allow_none=True, strict=True,
+                                  validate=validate.Range(min=1, max=2**31 - 1),
                                   metadata={"description": "A reward of this project; null: no reward"})
     anonymous = ma.fields.Boolean(load_default=False, metadata={"description": "Hide the name on public pages"})
-    message = ma.fields.String(load_default="", validate=validate.Length(max=MESSAGE_MAX_LENGTH))
+    message = ma.fields.String(load_default="", validate=[validate.Length(max=MESSAGE_MAX_LENGTH), NO_NUL])
     payment_method_type = ma.fields.String(load_default="card", validate=validate.OneOf(sorted(PAYMENT_METHOD_TYPES)))
 
 
