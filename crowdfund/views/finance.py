@@ -164,7 +164,8 @@ def payout_request(project_id: int):
                                    recipient_name=form.recipient_name.data, actor_id=current_user.id)
         except payouts.PayoutRefused as refused:
             session.rollback()
-            form.iban.errors = [*form.iban.errors, str(REFUSALS[refused.code])]
+            field = form.bic if refused.code == "bic" else form.iban  # a bad BIC is shown on the BIC field
+            field.errors = [*field.errors, str(REFUSALS[refused.code])]
         else:
             session.commit()
             flash(_("The payout is requested and waits for approval."), "success")
