@@ -50,8 +50,13 @@ class ChargeLocks:
             self._conn.execute(text("SELECT pg_advisory_unlock(:ns, :id)"), {"ns": LOCK_NAMESPACE, "id": pledge_id})
 
     def close(self) -> None:
-        """Drop the connection, and with it every lock still held."""
+        """Let go of every lock still held (a run that stopped on an exception leaves some) and give the
+        connection back; a connection that cannot be unlocked is thrown away, which ends its locks too."""
         if self._conn is not None:
+            try:
+                self._conn.execute(text("SELECT pg_advisory_unlock_all()"))
+            except Exception:
+                self._conn.invalidate()
             self._conn.close()
             self._conn = None
 

@@ -45,39 +45,40 @@ class RateLimiter:
         self._tokens = 1.0
         self._updated = clock()
         self._hold_until = float("-inf")
+        self._generation = 0
         self.holds = 0
 
     def acquire(self) -> None:
         """Wait until one more call may go out, then return (the token is taken)."""
-        with self._lock:
-            now = self._clock()
-            ready = now
-            if self.per_second > 0:
-                self._refill(now)
-                self._tokens -= 1.0
-                if self._tokens < 0:
-                    ready = now - self._tokens / self.per_second
         while True:
             with self._lock:
-                ready = max(ready, self._hold_until)
+                start = max(self._clock(), self._hold_until)
+                generation, ready = self._generation, start
+                if self.per_second > 0:
+                    self._refill(start)
+                    self._tokens -= 1.0
+                    if self._tokens < 0:
+                        ready = start - self._tokens / self.per_second
             wait = ready - self._clock()
             if wait <= 0:
                 return
             self._sleep(wait)
+            with self._lock:
+                if generation == self._generation:
+                    return
+            # a hold came while this caller waited: its place is void, it queues again behind the hold
 
     def hold(self, seconds: float) -> None:
-        """Stop every sender for `seconds` from now (a later hold may extend it, never shorten it); no burst
-        follows: the bucket refills only from the end of the hold."""
+        """Stop every sender for `seconds` from now (a later hold may extend it, never shorten it). Callers
+        already waiting queue again behind it, and no burst follows: when it ends, one call may go at once and
+        the rest at the rate."""
         with self._lock:
-            now = self._clock()
-            until = now + max(0.0, seconds)
+            until = self._clock() + max(0.0, seconds)
             if until > self._hold_until:
                 self._hold_until = until
+            self._generation += 1
             self.holds += 1
-            if self.per_second > 0:
-                self._refill(now)
-                self._tokens = min(self._tokens, 0.0)
-                self._updated = max(self._updated, self._hold_until)
+            self._tokens, self._updated = 1.0, self._hold_until
 
     def _refill(self, now: float) -> None:
         elapsed = now - self._updated
