@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import random
 import re
@@ -37,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -389,11 +391,25 @@ def database_totals(database_url: str) -> tuple[dict[str, int], dict[int, int], 
     return by_slug, active, {r: claimed[r] - holding.get(r, 0) for r in claimed if claimed[r] != holding.get(r, 0)}
 
 
+def all_payment_intents(localstripe: str) -> list[dict]:
+    """Every PaymentIntent localstripe holds, page by page (its list API, as the Stripe SDK would call it)."""
+    found: list[dict] = []
+    after = ""
+    while True:
+        query = "limit=100" + (f"&starting_after={after}" if after else "")
+        request = urllib.request.Request(f"{localstripe}/v1/payment_intents?{query}",
+                                         headers={"Authorization": "Bearer sk_test_localstripe"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            page = json.load(response)
+        found += page["data"]
+        if not page.get("has_more") or not page["data"]:
+            return found
+        after = page["data"][-1]["id"]
+
+
 def settle_and_check(env: dict[str, str], database_url: str, localstripe: str,
                      expected_hot: dict[int, int]) -> list[str]:
     """End the hot campaign, settle it, and compare ledger, pledges and localstripe's PaymentIntents."""
-    import stripe
-
     problems = []
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("UPDATE projects SET deadline = now() - interval '1 minute' WHERE slug = %s", (HOT,))
@@ -407,12 +423,11 @@ def settle_and_check(env: dict[str, str], database_url: str, localstripe: str,
         statuses = dict(conn.execute(
             "SELECT pl.status, count(*) FROM pledges pl JOIN projects p ON p.id = pl.project_id WHERE p.slug = %s "
             "AND pl.status NOT IN ('cancelled') GROUP BY pl.status", (HOT,)).fetchall())
-    client = stripe.StripeClient("sk_test_localstripe", base_addresses={"api": localstripe}, max_network_retries=0)
     intents: dict[int, list[str]] = defaultdict(list)
-    for pi in client.v1.payment_intents.list(params={"limit": 100}).auto_paging_iter():
-        pledge_id = (pi.to_dict().get("metadata") or {}).get("pledge_id")
+    for pi in all_payment_intents(localstripe):
+        pledge_id = (pi.get("metadata") or {}).get("pledge_id")
         if pledge_id:
-            intents[int(pledge_id)].append(pi.status)
+            intents[int(pledge_id)].append(pi["status"])
     if charges != expected_hot:
         problems.append(f"ledger charges of the hot campaign differ from the clients' pledges: "
                         f"{len(charges)} vs {len(expected_hot)} pledges, {sum(charges.values())} vs "
