@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from crowdfund.formatting import euros
 from crowdfund.forms.messages import attach_errors
@@ -48,11 +48,11 @@ class ChangePledgeForm(FlaskForm):
 
     def reward_id(self) -> int | None:
         value = self.reward.data or NO_REWARD
-        return int(value) if value.isdigit() else None
+        return int(value) if _is_id(value) else None
 
     def validate_reward(self, field: RadioField) -> None:
-        if (field.data or NO_REWARD) != NO_REWARD and not str(field.data).isdigit():
-            raise ValueError(str(PROBLEMS["unknown"]))
+        if (field.data or NO_REWARD) != NO_REWARD and not _is_id(str(field.data)):
+            raise ValidationError(str(PROBLEMS["unknown"]))
 
     def show_errors(self, errors: dict[str, str]) -> None:
         """Show the service's codes on the fields they name."""
@@ -64,6 +64,11 @@ class PledgeForm(ChangePledgeForm):
 
     def set_methods(self, types: Sequence[str]) -> None:
         self.payment_method.choices = [(t, METHOD_LABELS.get(t, t)) for t in types]  # type: ignore[assignment]
+
+
+def _is_id(value: str) -> bool:
+    """A row id as a form sends it: ASCII digits that fit the database's integer (not "²" or 10**20)."""
+    return value.isascii() and value.isdigit() and int(value) < 2**31
 
 
 def reward_label(reward: Reward, currency: str) -> str:
