@@ -36,13 +36,13 @@ from tests.factories import (
     make_pledge_world,
 )
 
-TIMEOUT = "1"  # STRIPE_TIMEOUT_SECONDS of the app under test
+TIMEOUT = "2"  # STRIPE_TIMEOUT_SECONDS: hang/slow cost this much per call; forward mode has a wide margin
 DOWN_MODES = ["down", "hang", "slow"]
 
 
 @pytest.fixture
 def app(database_url, tmp_path, provider_proxy) -> Iterator[Flask]:
-    """The app talking to localstripe through the proxy, with a 1 s provider timeout."""
+    """The app talking to localstripe through the proxy, with a short provider timeout."""
     application = create_app(make_test_config(
         database_url, tmp_path / "instance", STRIPE_SECRET_KEY="sk_test_x", STRIPE_PUBLISHABLE_KEY="pk_test_x",
         STRIPE_API_BASE=provider_proxy.url, STRIPE_TIMEOUT_SECONDS=TIMEOUT))
@@ -142,7 +142,8 @@ def test_the_pledge_form_says_the_provider_is_unreachable_and_saves_nothing(clie
 
 # --- settlement ---------------------------------------------------------------------------------------------
 class FailsFromCharge:
-    """The gateway through the proxy; just before the `at`-th off-session charge the provider goes `mode`."""
+    """The gateway through the proxy; just before the `at`-th off-session charge the provider goes `mode`, and
+    from the next charge on it is down (a slow provider that then drops off: one answer lost, the rest refused)."""
 
     def __init__(self, inner: StripeGateway, proxy, mode: str, at: int) -> None:
         self.inner, self.proxy, self.mode, self.at, self.calls = inner, proxy, mode, at, 0
@@ -152,8 +153,8 @@ class FailsFromCharge:
 
     def charge_off_session(self, **kwargs):
         self.calls += 1
-        if self.calls == self.at:
-            self.proxy.set_mode(self.mode)
+        if self.calls >= self.at:
+            self.proxy.set_mode(self.mode if self.calls == self.at else "down")
         return self.inner.charge_off_session(**kwargs)
 
 
