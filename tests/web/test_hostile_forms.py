@@ -19,7 +19,6 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crowdfund.models.audit import AuditEntry
 from crowdfund.models.jury import JuryConflict
 from crowdfund.models.ledger import LedgerEntry
 from crowdfund.models.pledges import Pledge
@@ -371,29 +370,31 @@ FILTERS = [
 ]
 
 
-@pytest.mark.parametrize("url", FILTERS)
-def test_hostile_filters_answer_with_a_page_or_a_bad_request(app, session: Session, url: str):
+def test_hostile_filters_answer_with_a_page_or_a_bad_request(app, session: Session):
     world = build_world(app, session)
     client = app.test_client()
     log_in(client, world.people["admin"])
-    response = client.get(url)
-    assert response.status_code in (200, 400, 404), response.status_code
-    response.close()
+    answers = {}
+    for url in FILTERS:
+        response = client.get(url)
+        answers[url] = response.status_code
+        response.close()
+    assert all(status in (200, 400, 404) for status in answers.values()), answers
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)",
-                                    "/\\evil.example", "\x00/"])
-def test_the_language_switch_never_sends_people_elsewhere(app, session: Session, target: str):
+LANGUAGE_TARGETS = ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", "/\\evil.example"]
+
+
+def test_the_language_switch_never_sends_people_elsewhere(app, session: Session):
     world = build_world(app, session)
     client = app.test_client()
     csrf = log_in(client, world.people["backer"])
-    response = client.post("/language", data={"csrf_token": csrf, "lang": "<script>", "next": target})
-    if "\x00" in target:
-        assert response.status_code == 400
-        return
-    assert response.status_code == 302
-    location = response.headers["Location"]
-    assert location.startswith("/") and not location.startswith(("//", "/\\")), location
+    for target in LANGUAGE_TARGETS:
+        response = client.post("/language", data={"csrf_token": csrf, "lang": "<script>", "next": target})
+        location = response.headers.get("Location", "")
+        assert response.status_code == 302 and location.startswith("/"), (target, response.status_code, location)
+        assert not location.startswith(("//", "/\\")), (target, location)
+    assert client.post("/language", data={"csrf_token": csrf, "lang": "en", "next": "\x00/"}).status_code == 400
 
 
 def test_a_role_that_does_not_exist_changes_nothing(app, session: Session):
@@ -417,17 +418,20 @@ BODIES = [
 ]
 
 
-@pytest.mark.parametrize(("field", "value"), BODIES, ids=[f"{f}={str(v)[:20]!r}" for f, v in BODIES])
-def test_hostile_api_bodies_are_a_422_naming_the_field(app, session: Session, field: str, value: object):
+def test_hostile_api_bodies_are_a_422_naming_the_field(app, session: Session):
     world = build_world(app, session)
-    body = {"amount_cents": 2500, "payment_method_type": "card", field: value}
-    audits = count(session, AuditEntry.id)
-    response = app.test_client().post(f"/api/v1/projects/{world.campaign.slug}/pledges", json=body,
-                                      headers={"Authorization": f"Bearer {world.tokens['juror']}"})
-    assert response.status_code == 422, (response.status_code, response.get_data(as_text=True)[:300])
-    assert field in response.get_json()["errors"], response.get_json()
-    assert count(session, Pledge.id, Pledge.backer_id == world.people["juror"].id) == 0
-    assert count(session, AuditEntry.id) == audits
+    client = app.test_client()
+    before = snapshot(session)
+    problems = []
+    for field, value in BODIES:
+        body = {"amount_cents": 2500, "payment_method_type": "card", field: value}
+        response = client.post(f"/api/v1/projects/{world.campaign.slug}/pledges", json=body,
+                               headers={"Authorization": f"Bearer {world.tokens['juror']}"})
+        if response.status_code != 422 or field not in (response.get_json() or {}).get("errors", {}):
+            text = response.get_data(as_text=True)[:200]
+            problems.append(f"{field}={str(value)[:30]!r}: {response.status_code} {text}")
+    assert not problems, "\n".join(problems)
+    assert not changed_tables(before, snapshot(session))
 
 
 def test_a_pledge_message_of_every_script_is_stored_as_typed(app, session: Session):
