@@ -28,7 +28,11 @@ class BerlinDateTimeField(DateTimeLocalField):
         super().process_formdata(valuelist)
         if isinstance(self.data, datetime):
             # Local wall-clock time in Kassel; in the autumn's repeated hour the first (summer) one counts.
-            self.data = self.data.replace(tzinfo=BERLIN).astimezone(UTC)
+            try:
+                self.data = self.data.replace(tzinfo=BERLIN).astimezone(UTC)
+            except OverflowError:  # 0001-01-01 00:00 in Kassel is before the first UTC datetime
+                self.data = None
+                raise ValueError(self.gettext("Not a valid datetime value.")) from None
 
     def _value(self) -> str:
         if self.raw_data:
