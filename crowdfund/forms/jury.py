@@ -152,8 +152,8 @@ class CriterionForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Length(max=2000)], render_kw={"rows": 2})
     weight = StringField(_l("Weight"), validators=[InputRequired(), Length(max=20)], default="1",
                          description=_l("A positive number such as 2 or 1.5; weights are scaled to sum 1."))
-    scale_min = IntegerField(_l("Lowest score"), validators=[InputRequired()], default=1)
-    scale_max = IntegerField(_l("Highest score"), validators=[InputRequired()], default=10)
+    scale_min = IntegerField(_l("Lowest score"), validators=[InputRequired(), NumberRange(-1000, 1000)], default=1)
+    scale_max = IntegerField(_l("Highest score"), validators=[InputRequired(), NumberRange(-1000, 1000)], default=10)
     anchors = TextAreaField(_l("Labelled anchors"), validators=[Length(max=2000)], render_kw={"rows": 3},
                             description=_l("One per line, score and label: 1: weak"))
 
@@ -163,6 +163,8 @@ class CriterionForm(FlaskForm):
             score, _sep, label = line.partition(":")
             if score.strip() and label.strip():
                 anchors[score.strip()] = label.strip()
+            elif line.strip():  # not "score: label": kept so that it is refused, not silently dropped
+                anchors[line.strip()] = ""
         return CriterionData(self.name.data or "", self.description.data or "", self.weight.data or "",
                              self.scale_min.data or 0, self.scale_max.data or 0, anchors)
 
