@@ -71,11 +71,14 @@ class Stats:
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     refused: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     samples: list[str] = field(default_factory=list)
+    slow: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def ok(self, kind: str, seconds: float) -> None:
         with self.lock:
             self.latencies[kind].append(seconds)
+            if seconds * 1000 > MAX_P99_MS and kind not in PROVIDER_KINDS:
+                self.slow.append(time.perf_counter())  # when a request over the p99 target ended
 
     def error(self, kind: str, detail: str) -> None:
         with self.lock:
@@ -466,6 +469,15 @@ def report(stats: Stats, seconds: float) -> bool:
     p99 = percentile(app_all, 0.99)
     print(f"| {'ALL app requests':22} | {len(app_all):8d} | {len(app_all) / seconds:7.1f} "
           f"| {percentile(app_all, 0.5):7.1f} | {percentile(app_all, 0.95):7.1f} | {p99:7.1f} | {errors:6d} |")
+    if stats.slow:
+        started = min(stats.slow)
+        by_second: dict[int, int] = defaultdict(int)
+        for moment in stats.slow:
+            by_second[int(moment - started)] += 1
+        worst = sorted(by_second.items(), key=lambda kv: -kv[1])[:5]
+        print(f"requests over {MAX_P99_MS:.0f} ms: {len(stats.slow)}, ending in {len(by_second)} distinct seconds "
+              f"of the run; the busiest seconds (offset from the first: count): "
+              + ", ".join(f"+{sec}s: {n}" for sec, n in worst))
     if stats.refused:
         print(f"refused as expected (not errors): {dict(stats.refused)}")
     for sample in stats.samples:
