@@ -36,6 +36,17 @@ def postgres_bindir() -> Path:
                 f"{candidates or '/usr/lib/postgresql/*/bin'}.")
 
 
+def _postgres_user() -> pwd.struct_passwd:
+    """initdb refuses to run as root: as root, the cluster belongs to the `postgres` OS user (runuser)."""
+    try:
+        user = pwd.getpwnam("postgres")
+    except KeyError:
+        pytest.fail("Run as root, the PostgreSQL restart tests need the `postgres` OS user (initdb refuses root).")
+    if shutil.which("runuser") is None:
+        pytest.fail("Run as root, the PostgreSQL restart tests need `runuser` (util-linux) to become `postgres`.")
+    return user
+
+
 class PrivatePostgres:
     """A cluster in a temporary directory on a free loopback port (as the `postgres` OS user when run as root:
     initdb refuses root). fsync is off: the data is thrown away afterwards."""
@@ -46,7 +57,7 @@ class PrivatePostgres:
         self.root = Path(tempfile.mkdtemp(prefix="crowdfund-pg-"))
         self.data = self.root / "data"
         self.log = self.root / "server.log"
-        self.owner = pwd.getpwnam("postgres") if os.getuid() == 0 else None
+        self.owner = _postgres_user() if os.getuid() == 0 else None
         if self.owner is not None:
             os.chown(self.root, self.owner.pw_uid, self.owner.pw_gid)
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-N", "-E", "UTF8",
