@@ -60,8 +60,12 @@ class PrivatePostgres:
         self.owner = _postgres_user() if os.getuid() == 0 else None
         if self.owner is not None:
             os.chown(self.root, self.owner.pw_uid, self.owner.pw_gid)
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-N", "-E", "UTF8",
-                  "--locale=C.UTF-8")
+        try:
+            self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-N", "-E", "UTF8",
+                      "--locale=C.UTF-8")
+        except BaseException:
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
         self.options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
                         "-c full_page_writes=off -c synchronous_commit=off -c max_connections=40")
 
