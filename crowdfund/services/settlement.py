@@ -48,7 +48,7 @@ __all__ = ["BATCH_SIZE", "CONCURRENCY", "MAX_UNAVAILABLE_IN_A_ROW", "SettlementR
 _S = PledgeStatus
 BATCH_SIZE = 100
 #: Provider calls in flight at once by default in `flask settle` (the library default is 1: one at a time).
-CONCURRENCY = 4
+CONCURRENCY = 8
 #: Batches claimed ahead: one with the provider while the one before it is recorded.
 BATCHES_IN_FLIGHT = 2
 #: After this many "provider unavailable" answers in a row the run stops sending (the next run goes on).

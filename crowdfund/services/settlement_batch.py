@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from crowdfund.db import utcnow
@@ -36,6 +36,32 @@ from crowdfund.services.charges import Applied, ChargeRequest, ChargeResult, Not
 from crowdfund.services.ledger import LedgerConflict
 
 _S = PledgeStatus
+_PG_ATTEMPTS_NEW = text(
+    "INSERT INTO payment_attempts (pledge_id, attempt_no, kind, idempotency_key, amount_cents, currency, status, "
+    "created_at, updated_at) SELECT v.pledge_id, v.attempt_no, 'off_session', v.idempotency_key, v.amount_cents, "
+    "v.currency, 'started', :now, :now FROM unnest(CAST(:pledge_id AS integer[]), CAST(:attempt_no AS integer[]), "
+    "CAST(:idempotency_key AS varchar[]), CAST(:amount_cents AS integer[]), CAST(:currency AS varchar[])) "
+    "AS v(pledge_id, attempt_no, idempotency_key, amount_cents, currency) RETURNING id, pledge_id")
+_PG_AUDIT = text(
+    "INSERT INTO audit_entries (entity_type, entity_id, action, from_state, to_state, reason, actor_id, created_at) "
+    "SELECT 'pledge', v.id, :action, :before, :after, v.reason, NULL, :now "
+    "FROM unnest(CAST(:ids AS integer[]), CAST(:reasons AS text[])) AS v(id, reason)")
+_PG_CHARGES = text(
+    "INSERT INTO ledger_entries (kind, amount_cents, currency, project_id, pledge_id, pot_id, provider_ref, "
+    "idempotency_key, note, created_by_id, created_at) SELECT 'charge', v.amount_cents, v.currency, v.project_id, "
+    "v.pledge_id, NULL, v.provider_ref, v.idempotency_key, v.note, NULL, :now FROM unnest("
+    "CAST(:amount_cents AS integer[]), CAST(:currency AS varchar[]), CAST(:project_id AS integer[]), "
+    "CAST(:pledge_id AS integer[]), CAST(:provider_ref AS varchar[]), CAST(:idempotency_key AS varchar[]), "
+    "CAST(:note AS text[])) AS v(amount_cents, currency, project_id, pledge_id, provider_ref, idempotency_key, note) "
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key")
+_PG_ATTEMPTS_PAID = text(
+    "UPDATE payment_attempts AS a SET status = 'succeeded', payment_intent_id = v.pi, error_code = NULL, "
+    "error_message = NULL, updated_at = :now FROM unnest(CAST(:ids AS integer[]), CAST(:pis AS varchar[])) "
+    "AS v(id, pi) WHERE a.id = v.id")
+_PG_PLEDGES_PAID = text(
+    "UPDATE pledges AS p SET status = :status, payment_intent_id = v.pi, paid_cents = v.paid, paid_at = :now, "
+    "updated_at = :now FROM unnest(CAST(:ids AS integer[]), CAST(:pis AS varchar[]), CAST(:paid AS integer[])) "
+    "AS v(id, pi, paid) WHERE p.id = v.id")
 _ATTEMPTS, _PLEDGES, _AUDIT, _LEDGER = (PaymentAttempt.__table__, Pledge.__table__, AuditEntry.__table__,
                                         LedgerEntry.__table__)
 
@@ -63,25 +89,40 @@ def claim_batch(session: Session, locks: ChargeLocks, batch_size: int, *, reason
                  "idempotency_key": idempotency_key(row.id, "charge", numbers[row.id]),
                  "amount_cents": row.amount_cents, "currency": row.currency, "created_at": now, "updated_at": now}
                 for row in rows]
-    inserted = session.execute(insert(_ATTEMPTS).returning(_ATTEMPTS.c.id, _ATTEMPTS.c.pledge_id,
-                                                           sort_by_parameter_order=True), attempts).all()
+    if _postgres(session):  # one INSERT .. SELECT FROM unnest(arrays): no per-row parameters to bind
+        inserted = session.execute(_PG_ATTEMPTS_NEW, {
+            **{column: [a[column] for a in attempts] for column in ("pledge_id", "attempt_no", "idempotency_key",
+                                                                     "amount_cents", "currency")},
+            "now": now}).all()
+    else:
+        inserted = session.execute(insert(_ATTEMPTS).returning(_ATTEMPTS.c.id, _ATTEMPTS.c.pledge_id), attempts).all()
     attempt_ids = {pledge_id: attempt_id for attempt_id, pledge_id in inserted}
     before, after = _S.ACTIVE, next_status(_S.ACTIVE, PledgeAction.START_CHARGE)
     session.execute(update(_PLEDGES).where(_PLEDGES.c.id.in_(ids), _PLEDGES.c.status == before.value)
                     .values(status=after.value, updated_at=now))
-    _audit(session, [(pid, PledgeAction.START_CHARGE, before, after, reason) for pid in ids], now)
+    _audit(session, ids, PledgeAction.START_CHARGE, before, after, [reason] * len(ids), now)
     return [ChargeRequest(row.id, attempt_ids[row.id], numbers[row.id], "off_session", row.customer_id or "",
                           row.payment_method_id or "", row.payment_method_type or "card", row.amount_cents,
                           row.currency, idempotency_key(row.id, "charge", numbers[row.id])) for row in rows]
 
 
-def _audit(session: Session, changes: list[tuple[int, PledgeAction, PledgeStatus, PledgeStatus, str | None]],
-           now: object, actor_id: int | None = None) -> None:
-    if changes:
-        session.execute(insert(_AUDIT), [
-            {"entity_type": "pledge", "entity_id": pid, "action": action.value, "from_state": before.value,
-             "to_state": after.value, "reason": reason, "actor_id": actor_id, "created_at": now}
-            for pid, action, before, after, reason in changes])
+def _audit(session: Session, ids: list[int], action: PledgeAction, before: PledgeStatus, after: PledgeStatus,
+           reasons: list[str | None], now: object) -> None:
+    """Write one audit row per pledge (no actor: the settlement job) for the same change of each."""
+    if not ids:
+        return
+    if _postgres(session):
+        session.execute(_PG_AUDIT, {"ids": ids, "reasons": reasons, "action": action.value, "before": before.value,
+                                    "after": after.value, "now": now})
+        return
+    session.execute(insert(_AUDIT), [
+        {"entity_type": "pledge", "entity_id": pid, "action": action.value, "from_state": before.value,
+         "to_state": after.value, "reason": reason, "actor_id": None, "created_at": now}
+        for pid, reason in zip(ids, reasons, strict=True)])
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 @dataclass(frozen=True)
@@ -156,16 +197,25 @@ def _collect_all(session: Session, rows: dict[int, _Row], attempts: dict, fast: 
     for request, result in fast:
         amount = result.amount_cents if result.amount_cents is not None else attempts[request.attempt_id].amount_cents
         done.append((request, result, rows[request.pledge_id], amount))
-    session.execute(update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("a_id")).values(
-        status="succeeded", payment_intent_id=bindparam("pi"), error_code=None, error_message=None, updated_at=now),
-        [{"a_id": request.attempt_id, "pi": result.payment_intent_id} for request, result, _row, _amount in done])
     before, after = _S.CHARGING, next_status(_S.CHARGING, PledgeAction.MARK_PAID)
-    session.execute(update(_PLEDGES).where(_PLEDGES.c.id == bindparam("p_id")).values(
-        status=after.value, payment_intent_id=bindparam("pi"), paid_cents=bindparam("paid"), paid_at=now,
-        updated_at=now), [{"p_id": row.id, "pi": result.payment_intent_id, "paid": amount}
-                          for _request, result, row, amount in done])
-    _audit(session, [(row.id, PledgeAction.MARK_PAID, before, after, result.payment_intent_id)
-                     for _request, result, row, _amount in done], now)
+    attempts_paid = [(request.attempt_id, result.payment_intent_id) for request, result, _row, _amount in done]
+    pledges_paid = [(row.id, result.payment_intent_id, amount) for _request, result, row, amount in done]
+    if _postgres(session):  # one statement each, the batch's values as arrays
+        session.execute(_PG_ATTEMPTS_PAID, {"ids": [a for a, _pi in attempts_paid],
+                                            "pis": [pi for _a, pi in attempts_paid], "now": now})
+        session.execute(_PG_PLEDGES_PAID, {"ids": [p for p, _pi, _c in pledges_paid],
+                                           "pis": [pi for _p, pi, _c in pledges_paid],
+                                           "paid": [c for _p, _pi, c in pledges_paid], "status": after.value,
+                                           "now": now})
+    else:
+        session.execute(update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("a_id")).values(
+            status="succeeded", payment_intent_id=bindparam("pi"), error_code=None, error_message=None,
+            updated_at=now), [{"a_id": a, "pi": pi} for a, pi in attempts_paid])
+        session.execute(update(_PLEDGES).where(_PLEDGES.c.id == bindparam("p_id")).values(
+            status=after.value, payment_intent_id=bindparam("pi"), paid_cents=bindparam("paid"), paid_at=now,
+            updated_at=now), [{"p_id": p, "pi": pi, "paid": c} for p, pi, c in pledges_paid])
+    _audit(session, [row.id for _request, _result, row, _amount in done], PledgeAction.MARK_PAID, before, after,
+           [result.payment_intent_id for _request, result, _row, _amount in done], now)
     _post_charges(session, [{
         "kind": "charge", "amount_cents": amount, "currency": row.currency.upper(), "project_id": row.project_id,
         "pledge_id": row.id, "pot_id": None, "provider_ref": result.payment_intent_id,
@@ -179,9 +229,13 @@ def _collect_all(session: Session, rows: dict[int, _Row], attempts: dict, fast: 
 def _post_charges(session: Session, lines: list[dict]) -> None:
     """Append charge lines in one statement; a key already taken must name the same movement (as
     `ledger.post_entry` checks one line at a time)."""
-    insert_ = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert_(_LEDGER).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    new = set(session.scalars(stmt.returning(_LEDGER.c.idempotency_key), lines))  # batched: one INSERT .. VALUES
+    if _postgres(session):
+        columns = ("amount_cents", "currency", "project_id", "pledge_id", "provider_ref", "idempotency_key", "note")
+        new = set(session.scalars(_PG_CHARGES, {**{c: [line[c] for line in lines] for c in columns},
+                                                "now": lines[0]["created_at"]}))
+    else:
+        stmt = sqlite.insert(_LEDGER).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        new = set(session.scalars(stmt.returning(_LEDGER.c.idempotency_key), lines))
     taken = {line["idempotency_key"]: line for line in lines if line["idempotency_key"] not in new}
     if not taken:
         return
