@@ -302,12 +302,14 @@ def prepare(database_url: str, clients: int) -> tuple[list[Backer], list[tuple[i
     return backers, rewards, others
 
 
-def start_gunicorn(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen:
+def start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int, log: Path) -> subprocess.Popen:
     """`make serve`'s command on a free port; its output (the app logs every Stripe call) goes to `log`."""
+    threaded = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
     with log.open("ab") as out:
         return subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"{HOST}:{port}", "--log-level", "warning",
-             "--chdir", str(ROOT), "wsgi:app"], cwd=ROOT, env=env, start_new_session=True, stdout=out, stderr=out)
+            [str(BIN / "gunicorn"), "--workers", str(workers), *threaded, "--bind", f"{HOST}:{port}",
+             "--log-level", "warning", "--chdir", str(ROOT), "wsgi:app"],
+            cwd=ROOT, env=env, start_new_session=True, stdout=out, stderr=out)
 
 
 def wait_until_up(port: int, deadline_s: float = 60.0) -> None:
@@ -502,6 +504,7 @@ def main() -> int:
     parser.add_argument("--database", default="bench_load")
     parser.add_argument("--projects", type=int, default=300, help="synthetic live campaigns besides the demo")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (> 1: gthread workers)")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--think", type=float, default=0.25,
@@ -541,7 +544,7 @@ def main() -> int:
                 with server_log.open("ab") as out:
                     worker = subprocess.Popen([str(BIN / "flask"), "--app", "wsgi", "worker"], cwd=ROOT, env=env,
                                               stdout=out, stderr=out, start_new_session=True)
-            server = start_gunicorn(env, port, args.workers, server_log)
+            server = start_gunicorn(env, port, args.workers, args.threads, server_log)
             wait_until_up(port)
             world = World(f"http://{HOST}:{port}", localstripe, rewards, others, max(1, (args.projects + 6) // 20))
             stats = Stats()
@@ -553,8 +556,10 @@ def main() -> int:
                 c.stats = stats
             load_before = os.getloadavg()[0]
             print(f"background jobs: {'RQ on ' + args.redis + ' with one worker' if args.redis else 'inline'}")
-            print(f"gunicorn -w {args.workers} on {HOST}:{port}, localstripe {localstripe}; {args.clients} clients "
-                  f"for {args.seconds:.0f} s, think time 0..{2 * args.think:.2f} s; {len(others)} other campaigns")
+            threads = f" --threads {args.threads}" if args.threads > 1 else ""
+            print(f"gunicorn -w {args.workers}{threads} on {HOST}:{port}, localstripe {localstripe}"
+                  f"; {args.clients} clients for {args.seconds:.0f} s, think time 0..{2 * args.think:.2f} s; "
+                  f"{len(others)} other campaigns")
             cpu_before = cpu_by_group(server.pid, args.database)
             started = time.perf_counter()
             stop_at = started + args.seconds
