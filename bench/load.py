@@ -337,6 +337,23 @@ def stop(process: subprocess.Popen | None) -> None:
         process.wait(5)
 
 
+def drain_and_forget_queue(url: str, queue: str, wait_s: float = 30.0) -> None:
+    """Let the worker finish the queued mails (at most `wait_s`), then delete the bench queue's registries (the
+    job records expire on their own)."""
+    import redis
+
+    connection = redis.Redis.from_url(url)
+    until = time.monotonic() + wait_s
+    while connection.llen(f"rq:queue:{queue}") and time.monotonic() < until:
+        time.sleep(0.2)
+    left = connection.llen(f"rq:queue:{queue}")
+    print(f"  job queue {queue}: {left} job(s) left unprocessed" if left else f"  job queue {queue}: drained")
+    for key in connection.scan_iter(match=f"rq:*{queue}*"):
+        connection.delete(key)
+    connection.srem("rq:queues", f"rq:queue:{queue}")
+    connection.close()
+
+
 # --- CPU accounting --------------------------------------------------------------------------------------------
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -615,6 +632,8 @@ def main() -> int:
             print(f"\n{'All targets met.' if ok else 'Some targets were missed (see above).'}")
     finally:
         stop(server)
+        if worker is not None and args.redis:
+            drain_and_forget_queue(args.redis, env["JOB_QUEUE"])
         stop(worker)
         if not args.keep_database:
             admin(args.server, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(database))
