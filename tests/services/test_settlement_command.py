@@ -113,3 +113,18 @@ def test_without_a_provider_the_command_says_so(app, runner):
     app.extensions["payment_gateway"] = None
     result = runner.invoke(args=["settle"])
     assert result.exit_code == 1 and "No payment provider is configured" in result.output
+
+
+def test_settle_takes_its_concurrency_and_rate_limit_from_the_command_line(runner, session, fake):
+    project = make_due_campaign(session, make_campaign_world(session), threshold_cents=1_000)
+    backers = make_backers(session, 3)
+    for backer in backers:
+        make_active_pledge(session, project, backer, 2_500, fake)
+
+    result = runner.invoke(args=["settle", "--concurrency", "1", "--max-per-second", "50"])
+
+    assert result.exit_code == 0, result.output
+    assert "charged 3" in result.output
+    assert sorted(fake.payment_intents_created.values()) == [1, 1, 1]
+    refused = runner.invoke(args=["settle", "--concurrency", "0"])
+    assert refused.exit_code == 2 and "--concurrency" in refused.output
