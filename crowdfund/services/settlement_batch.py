@@ -8,9 +8,13 @@ their audit rows in one INSERT.
 
 Record (one transaction): lock the batch's pledges in id order; the common case (collected, pledge still
 `charging`, attempt still open, no match to realise) is written set-based: attempts and pledges updated in one
-executemany each, ledger lines in one multi-row INSERT ... ON CONFLICT DO NOTHING, audit rows in one INSERT.
-Everything else (SEPA processing, the backer needed, unknown outcomes, matches, repeats) goes through
-`charges.apply_outcome` one pledge at a time, exactly as a webhook or the backer's page would apply it."""
+statement each, ledger lines in one INSERT ... ON CONFLICT DO NOTHING, audit rows in one INSERT. Everything else
+(SEPA processing, the backer needed, unknown outcomes, matches, repeats) goes through `charges.apply_outcome`
+one pledge at a time, exactly as a webhook or the backer's page would apply it.
+
+On PostgreSQL each of those statements takes the batch's values as arrays (`INSERT .. SELECT FROM unnest(..)`,
+`UPDATE .. FROM unnest(..)`): no per-row parameters to bind or statements to run. SQLite gets the same steps as
+executemany statements (insertmanyvalues)."""
 
 from __future__ import annotations
 
