@@ -11,15 +11,14 @@ from datetime import UTC, datetime
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy.orm import Session
 
+from crowdfund import mail
 from crowdfund.db import utcnow
 from crowdfund.gateway import PaymentsUnavailable, payment_gateway
-from crowdfund.payment_mail import send_notice
+from crowdfund.payment_mail import queue_notices
 from crowdfund.services.charges import Notice
 from crowdfund.services.settlement import CONCURRENCY, SettlementReport, settle
-
-#: Threads that hand the run's mails to the mail port (rendering, the outbox's transactions) while it charges.
-MAIL_THREADS = 4
 
 
 def init_app(app: Flask) -> None:
@@ -37,19 +36,30 @@ def _parse_now(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 
 
 def run_settlement(app: Flask, now: datetime | None = None, *, max_per_second: float = 0.0,
-                   concurrency: int = CONCURRENCY) -> SettlementReport:
-    """Settle with the app's database, gateway, mail and fix window (the command, and test entry scripts).
+                   concurrency: int = CONCURRENCY, send_mail: bool = True) -> SettlementReport:
+    """Settle with the app's database, gateway, mail outbox and fix window (the command, the scheduler's job,
+    test entry scripts).
 
-    Mail goes to the `notify` port (`send_notice`) after each batch's transaction has committed, from
-    MAIL_THREADS threads that each work in an application context of their own."""
+    Each batch's mails are written unrendered into the mail outbox inside the transaction that records the
+    batch (one multi-row INSERT), so the charging never waits for templates or SMTP and a recorded charge never
+    loses its mail. Afterwards (`send_mail`) the outbox goes to the job queue: sent now without Redis, by the
+    workers with Redis."""
 
-    def notify(notice: Notice) -> None:
+    def queue(session: Session, notices: list[Notice]) -> int:
         with app.app_context():
-            send_notice(notice)
+            return queue_notices(session, notices)
 
-    return settle(app.extensions["db_sessionmaker"], payment_gateway(), now=now or utcnow(),
-                  fix_window_days=int(app.config["PAYMENT_FIX_WINDOW_DAYS"]), notify=notify,
-                  max_per_second=max_per_second, concurrency=concurrency, mail_threads=MAIL_THREADS)
+    report = settle(app.extensions["db_sessionmaker"], payment_gateway(), now=now or utcnow(),
+                    fix_window_days=int(app.config["PAYMENT_FIX_WINDOW_DAYS"]), notify=_no_notify, queue=queue,
+                    max_per_second=max_per_second, concurrency=concurrency)
+    if send_mail:
+        with app.app_context():
+            mail.deliver_queued()
+    return report
+
+
+def _no_notify(notice: Notice) -> None:  # pragma: no cover - the queue port takes every notice
+    raise AssertionError(f"settlement with a queue port handed {notice.kind} to notify")
 
 
 @click.command("settle")

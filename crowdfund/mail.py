@@ -12,9 +12,11 @@ A row is marked sent only after the SMTP server accepted the message; on Postgre
 
 from __future__ import annotations
 
+import itertools
 import logging
 import smtplib
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -24,7 +26,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, render_template
 from jinja2 import TemplateNotFound
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from crowdfund import jobs
@@ -154,6 +156,52 @@ def store(session: Session, msg: EmailMessage, *, kind: str, reference: str | No
     return row
 
 
+@dataclass(frozen=True)
+class Deferred:
+    """A mail queued unrendered: `payload` (JSON) is turned into the message by the renderer registered for
+    `kind`'s family at the first delivery attempt (see `register_renderer`)."""
+
+    kind: str
+    recipient: str
+    subject: str
+    payload: str
+    reference: str | None = None
+
+
+#: Renderers of deferred mail by `OutboxMessage.kind`: payload (JSON) -> message. Registered by the modules that
+#: queue deferred mail (e.g. `crowdfund.payment_mail`), imported when the app is created.
+_RENDERERS: dict[str, Callable[[str], EmailMessage]] = {}
+
+
+def register_renderer(kinds: Iterable[str], renderer: Callable[[str], EmailMessage]) -> None:
+    for kind in kinds:
+        _RENDERERS[kind] = renderer
+
+
+def store_deferred(session: Session, mails: list[Deferred]) -> int:
+    """Queue many unrendered mails in one multi-row INSERT inside the caller's transaction (not committed);
+    return how many. They are rendered and sent by the delivery jobs (`send_due`)."""
+    if not mails:
+        return 0
+    unknown = {m.kind for m in mails} - _RENDERERS.keys()
+    if unknown:
+        raise ValueError(f"no renderer registered for mail kind(s) {sorted(unknown)}")
+    now = utcnow()
+    session.execute(insert(OutboxMessage), [
+        {"kind": m.kind[:60], "reference": (m.reference or None) and m.reference[:120], "recipient": m.recipient,
+         "subject": m.subject, "message": None, "payload": m.payload, "status": QUEUED, "attempts": 0,
+         "next_attempt_at": now, "created_at": now} for m in mails])
+    return len(mails)
+
+
+def deliver_queued() -> None:
+    """Hand the due outbox to the job queue: inline (no Redis) this sends it now; with Redis a worker does."""
+    try:
+        jobs.enqueue(retry_outbox, everything=True)
+    except Exception:  # the rows are stored: the periodic retry job sends them
+        log.exception("Could not hand the outbox to the job queue; the periodic retry job will send it")
+
+
 def send_template(to: str, subject: str, template: str, *, reference: str | None = None,
                   **context: object) -> int:
     """Render the mail `template`, store it in the outbox (its own committed transaction, whatever the caller's
@@ -185,12 +233,34 @@ def _permanent(exc: BaseException) -> bool:
     return False
 
 
+class RenderError(Exception):
+    """A mail queued unrendered could not be rendered."""
+
+
+def _render_deferred(row: OutboxMessage) -> None:
+    """Render a row queued unrendered, once: its message (and final subject) are stored on the row."""
+    renderer = _RENDERERS.get(row.kind)
+    if renderer is None:
+        raise LookupError(f"no renderer registered for mail kind {row.kind!r}")
+    msg = renderer(row.payload or "")
+    row.subject, row.message = str(msg["Subject"]), msg.as_bytes(policy=policy.SMTP)
+
+
 def attempt(row: OutboxMessage, sender: Mailer, retry: RetryPolicy, now: datetime) -> bool:
-    """Try to send a queued row once and record the outcome on it (the caller commits). True if sent."""
+    """Try to send a queued row once and record the outcome on it (the caller commits). True if sent.
+
+    A row queued unrendered is rendered first; a rendering error counts as a failed attempt (kept, retried,
+    shown to the admin), like a refusal by the mail server."""
     row.attempts += 1
     try:
+        if row.message is None:
+            try:
+                _render_deferred(row)
+            except Exception as exc:  # a template or payload fault: keep the row and say why
+                raise RenderError(f"{type(exc).__name__}: {exc}") from exc
+        assert row.message is not None
         where = sender.send_raw(row.message)
-    except DELIVERY_ERRORS as exc:
+    except (*DELIVERY_ERRORS, RenderError) as exc:
         row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         if row.attempts >= retry.max_attempts or _permanent(exc):
             row.status, row.next_attempt_at = FAILED, None
@@ -226,12 +296,13 @@ def deliver_message(message_id: int) -> str:
         return "sent" if sent else f"not sent, attempt {row.attempts}"
 
 
-def send_due(app: Flask, now: datetime | None = None, limit: int = RETRY_BATCH) -> tuple[int, int]:
-    """Send every queued message whose next attempt is due, one row per transaction; return (sent, not sent)."""
+def send_due(app: Flask, now: datetime | None = None, limit: int | None = RETRY_BATCH) -> tuple[int, int]:
+    """Send queued messages whose next attempt is due (at most `limit`; None: until none is due), one row per
+    transaction; return (sent, not sent). A row that fails is due again only later, so this always ends."""
     now = now or utcnow()
     retry, sender = RetryPolicy.from_config(app.config), app.extensions["mailer"]
     sent = failed = 0
-    for _ in range(limit):
+    for _ in itertools.count() if limit is None else range(limit):
         with app.extensions["db_sessionmaker"]() as session:
             row = _claim(session, OutboxMessage.next_attempt_at <= now)
             if row is None:
@@ -243,15 +314,17 @@ def send_due(app: Flask, now: datetime | None = None, limit: int = RETRY_BATCH) 
 
 
 @jobs.job(retries=1, intervals=(60,), timeout=1800)
-def retry_outbox(now: str | None = None) -> str:
-    """Periodic job: send the outbox's due messages (`now`: ISO 8601, for tests; default the current time)."""
+def retry_outbox(now: str | None = None, everything: bool = False) -> str:
+    """Periodic job: send the outbox's due messages, RETRY_BATCH at most, or with `everything` all that are due
+    (after settlement queued a mail per backer). `now`: ISO 8601, for tests; default the current time."""
     moment = datetime.fromisoformat(now) if now else None
     if moment is not None and moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     with jobs.exclusive("mail-outbox", ttl=1800) as mine:
         if not mine:
             return "skipped: another worker is sending the outbox"
-        sent, failed = send_due(current_app._get_current_object(), moment)  # type: ignore[attr-defined]
+        sent, failed = send_due(current_app._get_current_object(), moment,  # type: ignore[attr-defined]
+                                None if everything else RETRY_BATCH)
     return f"{sent} sent, {failed} not sent"
 
 

@@ -4,13 +4,17 @@ through the mail outbox (`crowdfund.mail`): a mail the SMTP server does not take
 
 from __future__ import annotations
 
+import json
 import logging
 import smtplib
+from dataclasses import asdict
+from email.message import EmailMessage
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from crowdfund import mail
 from crowdfund.services.charges import Notice
@@ -31,15 +35,41 @@ def pay_link(pledge_id: int) -> str:
     return f"{current_app.config['BASE_URL'].rstrip('/')}/pledges/{pledge_id}/payment"
 
 
+def _subject(notice: Notice) -> str:
+    with force_locale(notice.locale or "de"):
+        return str(SUBJECTS[notice.kind]) % {"title": notice.project_title}
+
+
+def _context(notice: Notice) -> dict:
+    return {"notice": notice, "link": pay_link(notice.pledge_id),
+            "fix_window_days": current_app.config["PAYMENT_FIX_WINDOW_DAYS"]}
+
+
+def render_payload(payload: str) -> EmailMessage:
+    """The outbox's renderer for notices queued unrendered (`queue_notices`), in the backer's language."""
+    notice = Notice(**json.loads(payload))
+    with force_locale(notice.locale or "de"):
+        return mail.render(notice.email, _subject(notice), notice.kind, **_context(notice))
+
+
+mail.register_renderer(SUBJECTS, render_payload)
+
+
+def queue_notices(session: Session, notices: list[Notice]) -> int:
+    """Put notices into the outbox unrendered, in one multi-row INSERT inside the caller's transaction (used by
+    settlement, which decides thousands at a time); the delivery jobs render and send them. Return how many."""
+    return mail.store_deferred(session, [
+        mail.Deferred(kind=n.kind, recipient=n.email, subject=_subject(n), payload=json.dumps(asdict(n)),
+                      reference=f"pledge:{n.pledge_id}") for n in notices])
+
+
 def send_notice(notice: Notice) -> None:
     """Render one notice and put it in the outbox (sent at once, or retried later if SMTP is down).
 
     Raises only if the mail cannot even be stored (the database is gone): the callers log and count that."""
     with force_locale(notice.locale or "de"):
-        subject = str(SUBJECTS[notice.kind]) % {"title": notice.project_title}
-        mail.send_template(notice.email, subject, notice.kind, reference=f"pledge:{notice.pledge_id}",
-                           notice=notice, link=pay_link(notice.pledge_id),
-                           fix_window_days=current_app.config["PAYMENT_FIX_WINDOW_DAYS"])
+        mail.send_template(notice.email, _subject(notice), notice.kind, reference=f"pledge:{notice.pledge_id}",
+                           **_context(notice))
 
 
 def deliver(notices: list[Notice]) -> int:

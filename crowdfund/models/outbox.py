@@ -24,6 +24,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         CheckConstraint("status IN ('queued', 'sent', 'failed')", name="status_valid"),
         CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+        CheckConstraint("message IS NOT NULL OR payload IS NOT NULL", name="message_or_payload"),
         Index("ix_outbox_messages_due", "status", "next_attempt_at"),
     )
 
@@ -32,7 +33,10 @@ class OutboxMessage(Base):
     reference: Mapped[str | None] = mapped_column(String(120))  # what it is about, e.g. "pledge:42"
     recipient: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(Text)
-    message: Mapped[bytes] = mapped_column(LargeBinary)  # the full rendered message (RFC 5322, CRLF)
+    # The full rendered message (RFC 5322, CRLF). A mail queued in bulk (settlement) is stored unrendered as a
+    # JSON `payload` and rendered at its first delivery attempt, so queueing it costs one row in a multi-row INSERT.
+    message: Mapped[bytes | None] = mapped_column(LargeBinary)
+    payload: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(10), default=QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

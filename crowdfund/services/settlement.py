@@ -40,7 +40,7 @@ from crowdfund.services.rate_limit import RateLimiter
 from crowdfund.services.reviews import apply_action
 from crowdfund.services.settlement_batch import claim_batch, record_batch
 from crowdfund.services.settlement_recovery import fail_overdue, poll_processing, recover_attempts
-from crowdfund.services.settlement_run import MailDispatch, Notify, SettlementReport, SettlementRun
+from crowdfund.services.settlement_run import MailDispatch, Notify, Queue, SettlementReport, SettlementRun
 from payments.gateway import PaymentGateway
 
 __all__ = ["BATCH_SIZE", "CONCURRENCY", "MAX_UNAVAILABLE_IN_A_ROW", "SettlementReport", "settle"]
@@ -57,18 +57,21 @@ MAX_UNAVAILABLE_IN_A_ROW = 5
 
 def settle(session_factory: sessionmaker[Session], gateway: PaymentGateway, *, now: datetime, fix_window_days: int,
            notify: Notify, batch_size: int = BATCH_SIZE, max_per_second: float = 0.0, concurrency: int = 1,
-           mail_threads: int = 0, limiter: RateLimiter | None = None) -> SettlementReport:
+           mail_threads: int = 0, limiter: RateLimiter | None = None, queue: Queue | None = None) -> SettlementReport:
     """Run every settlement step once; safe to run again at any time and in parallel (PostgreSQL).
 
     `max_per_second` (0: no limit) caps the provider calls of the whole run (a token bucket shared by the
     `concurrency` sender threads); `limiter` replaces that bucket (tests). Notices go to `notify` after the
     transaction that decided them has committed: in the calling thread, or with `mail_threads` > 0 from that
-    many threads (then `notify` must be thread-safe); the run returns once every mail is handed over."""
+    many threads (then `notify` must be thread-safe); the run returns once every mail is handed over. With a
+    `queue` port instead, a charged batch's notices are written into the mail outbox inside the transaction
+    that records the batch (a recorded charge never loses its mail); the delivery jobs send them."""
     engine = session_factory.kw["bind"]
     limiter = limiter or RateLimiter(max_per_second)
     sender = ChargeSender(gateway, limiter, concurrency=concurrency, max_unavailable=MAX_UNAVAILABLE_IN_A_ROW)
     run = SettlementRun(session_factory, gateway, ChargeLocks(engine), notify, now, SettlementReport(), limiter,
-                        sender, MailDispatch(notify, mail_threads) if mail_threads > 0 else None)
+                        sender, MailDispatch(notify, mail_threads) if mail_threads > 0 and queue is None else None,
+                        queue)
     try:
         close_campaigns(run)
         recover_attempts(run)
@@ -190,10 +193,11 @@ def _record(run: SettlementRun, requests: list[ChargeRequest], answers: list[Cha
     unsent = [request for request, answer in zip(requests, answers, strict=True) if answer is None]
     with run.factory() as session, session.begin():
         applied = record_batch(session, results, unsent)
+        notices = [notice for _result, done in applied for notice in done.notices]
+        queued = run.queue_in(session, notices)
     if unsent:
         run.report.warnings.append(f"the provider is unavailable; {len(unsent)} charge(s) left for the next run")
-    notices: list[Notice] = []
     for result, done in applied:
         run.count(result, done)
-        notices += done.notices
-    run.deliver(notices)
+    if not queued:
+        run.deliver(notices)

@@ -21,6 +21,8 @@ from payments.gateway import PaymentError, PaymentGateway, ProviderUnavailable
 
 log = logging.getLogger(__name__)
 Notify = Callable[[Notice], None]
+#: The transactional mail port: write the notices into the outbox inside the given (open) transaction.
+Queue = Callable[[Session, list[Notice]], object]
 
 
 @dataclass
@@ -99,10 +101,30 @@ class SettlementRun:
     sender: ChargeSender
 
     mail: MailDispatch | None = None
+    queue: Queue | None = None
+
+    def queue_in(self, session: Session, notices: list[Notice]) -> bool:
+        """With a `queue` port: write the notices into the outbox in the caller's open transaction (under a
+        savepoint, so that a mail fault never undoes the money side) and return True; else False."""
+        if self.queue is None:
+            return False
+        if notices:
+            try:
+                with session.begin_nested():
+                    self.queue(session, notices)
+            except Exception:  # a mail must never undo or stop the money side
+                log.exception("Could not queue %s mail(s)", len(notices))
+                self.report.mails_failed += len(notices)
+        return True
 
     def deliver(self, notices: list[Notice]) -> None:
-        """Hand committed notices to the mail port (in the mail threads, if any); a failing mail is counted,
-        never raised."""
+        """Hand committed notices to the mail port: the outbox (`queue`, in a transaction of their own), the
+        mail threads, or `notify` one by one; a failing mail is counted, never raised."""
+        if self.queue is not None:
+            if notices:
+                with self.factory() as session, session.begin():
+                    self.queue_in(session, notices)
+            return
         if self.mail is not None:
             self.mail.submit(notices)
             return

@@ -27,7 +27,8 @@ def upgrade() -> None:
         sa.Column("reference", sa.String(length=120), nullable=True),
         sa.Column("recipient", sa.String(length=320), nullable=False),
         sa.Column("subject", sa.Text(), nullable=False),
-        sa.Column("message", sa.LargeBinary(), nullable=False),
+        sa.Column("message", sa.LargeBinary(), nullable=True),
+        sa.Column("payload", sa.Text(), nullable=True),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
@@ -36,6 +37,8 @@ def upgrade() -> None:
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint("status IN ('queued', 'sent', 'failed')", name=op.f("ck_outbox_messages_status_valid")),
         sa.CheckConstraint("attempts >= 0", name=op.f("ck_outbox_messages_attempts_non_negative")),
+        sa.CheckConstraint("message IS NOT NULL OR payload IS NOT NULL",
+                           name=op.f("ck_outbox_messages_message_or_payload")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_messages")),
     )
     op.create_index("ix_outbox_messages_due", "outbox_messages", ["status", "next_attempt_at"], unique=False)
