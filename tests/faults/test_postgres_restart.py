@@ -104,7 +104,7 @@ def test_a_restart_fails_only_the_request_in_flight_and_loses_no_pledge(private_
     failed = answers[0]
     assert failed.status_code == 503, failed.get_data(as_text=True)
     assert failed.headers["Retry-After"] == "5"
-    assert "nothing was saved" in failed.get_json()["message"]
+    assert "es wurde nichts gespeichert" in failed.get_json()["message"]  # German first
     # Pre-ping: the stale pooled connection is replaced without an error on the next requests.
     assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok"}
     assert client.get(f"/projects/{project.slug}").status_code == 200
@@ -147,7 +147,7 @@ def test_pages_answer_503_while_the_database_is_down_and_recover_when_it_is_back
     try:
         page = client.get(f"/projects/{project.slug}")
         assert page.status_code == 503 and page.headers["Retry-After"] == "5"
-        assert "nothing was saved" in page.get_data(as_text=True)
+        assert "es wurde nichts gespeichert" in page.get_data(as_text=True)
         api = client.post(f"/api/v1/projects/{project.slug}/pledges", headers=tokens[0], json={"amount_cents": 2_000})
         assert api.status_code == 503 and api.get_json()["code"] == 503
         assert client.get("/healthz").status_code == 503
