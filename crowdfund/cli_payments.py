@@ -25,7 +25,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(settle_command)
 
 
-def _parse_now(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+def parse_now(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+    """Click callback of the `--now` options: an ISO 8601 moment, UTC if it has no offset."""
     if value is None:
         return None
     try:
@@ -64,7 +65,7 @@ def _no_notify(notice: Notice) -> None:  # pragma: no cover - the queue port tak
 
 @click.command("settle")
 @with_appcontext
-@click.option("--now", callback=_parse_now, help="Settle as if it were this moment (ISO 8601; UTC if no offset).")
+@click.option("--now", callback=parse_now, help="Settle as if it were this moment (ISO 8601; UTC if no offset).")
 @click.option("--max-per-second", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Make at most this many provider calls per second on average, all sender threads together "
                    "(token bucket; 0: no limit; real Stripe allows about 100 writes/s in live mode, 25 in test mode).")

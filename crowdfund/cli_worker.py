@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from crowdfund import jobs, scheduler
+from crowdfund.cli_payments import parse_now
 from crowdfund.db import utcnow
 
 log = logging.getLogger(__name__)
@@ -50,20 +51,10 @@ def worker_command(burst: bool, no_fork: bool) -> None:
     worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
 
 
-def _parse_now(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 date and time") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 @click.command("scheduler")
 @with_appcontext
 @click.option("--once", is_flag=True, help="Run one tick and exit (for cron: call it every minute).")
-@click.option("--now", callback=_parse_now, help="With --once: tick as if it were this moment (ISO 8601; UTC).")
+@click.option("--now", callback=parse_now, help="With --once: tick as if it were this moment (ISO 8601; UTC).")
 def scheduler_command(once: bool, now: datetime | None) -> None:
     """Start the periodic jobs: publish-due and mail-outbox every minute, settle (then receipts) every 5 minutes."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
