@@ -140,6 +140,10 @@ def reconciliation():
 @bp.get("/payouts")
 @role_required(*FINANCE)
 def payout_list():
+    return _payouts_page(SepaExportForm(formdata=None, execution_date=date.today()))
+
+
+def _payouts_page(export_form: SepaExportForm, status: int = 200):
     session = db.session()
     funded = session.scalars(select(Project).where(Project.state == "funded").order_by(Project.title)).all()
     balances = {p.id: payouts.payable_cents(session, p.id) for p in funded}
@@ -148,8 +152,7 @@ def payout_list():
     approve_forms = {p.id: PayoutApproveForm(formdata=None, expected_cents=balances.get(p.project_id, 0))
                      for p in rows if p.status == "requested"}
     return render_template("finance/payouts.html", funded=funded, balances=balances, payouts=rows, exports=exports,
-                           approve_forms=approve_forms, export_form=SepaExportForm(formdata=None,
-                                                                                   execution_date=date.today()))
+                           approve_forms=approve_forms, export_form=export_form), status
 
 
 @bp.route("/projects/<int:project_id>/payout", methods=["GET", "POST"])
@@ -199,7 +202,8 @@ def payout_export():
     session = db.session()
     form = SepaExportForm()
     if not form.validate_on_submit():
-        abort(400)
+        session.rollback()
+        return _payouts_page(form, 422)  # the list again, the date's error on its field
     config = current_app.config
     debtor = payouts.Debtor(config["SEPA_DEBTOR_NAME"], config["SEPA_DEBTOR_IBAN"], config["SEPA_DEBTOR_BIC"])
     try:

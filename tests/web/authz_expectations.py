@@ -214,7 +214,7 @@ EXPECTATIONS: dict[tuple[str, str], dict[str, Expect]] = {
     ("finance.payout_request", "GET"): finance(GET_OK),
     ("finance.payout_request", "POST"): finance(FORM_ERROR),
     ("finance.payout_approve", "POST"): finance(BAD_REQUEST),
-    ("finance.payout_export", "POST"): finance(BAD_REQUEST),
+    ("finance.payout_export", "POST"): finance(FORM_ERROR),  # no date: the list again, the error on the date
     ("finance.payout_file", "GET"): finance(GET_OK),
     ("finance.donation_profile", "GET"): finance(GET_OK),
     ("finance.donation_profile", "POST"): finance(FORM_ERROR),

@@ -16,14 +16,18 @@ from urllib.parse import urlencode
 import pytest
 import werkzeug.urls  # noqa: F401 (registers the werkzeug.url_quote codec error handler)
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from crowdfund.db import utcnow
+from crowdfund.domain.jury import Phase, PhaseAction
 from crowdfund.models.audit import AuditEntry
-from crowdfund.models.jury import JuryConflict
+from crowdfund.models.jury import JuryAssignment, JuryConflict, Scorecard
 from crowdfund.models.ledger import LedgerEntry
 from crowdfund.models.pledges import Pledge
+from crowdfund.models.projects import Project
 from crowdfund.models.receipts import Payout
+from crowdfund.services import jury, payouts
 from tests.web.adversarial_world import World, build_world, changed_tables, log_in, snapshot
 from tests.web.html_forms import HtmlForm, form_for
 
@@ -94,6 +98,29 @@ def _submitted(session: Session, world: World) -> None:
     world.other_draft.state = "submitted"
     session.merge(world.other_draft)
     session.commit()
+
+
+def _jury_at(phase: Phase) -> Callable[[Session, World], None]:
+    """Move the jury contest (crowdfunding long over: the crowd index is frozen) on to `phase`, once, after the
+    juror has given both entries the same submitted score: they are ranked, and tied."""
+
+    def prepare(session: Session, world: World) -> None:
+        contest = world.jury_contest
+        if jury.get_config(session, contest).phase == phase.value:
+            return
+        session.execute(delete(JuryConflict).where(JuryConflict.contest_id == contest.id))
+        juror = world.people["juror"].id
+        assigned = set(session.scalars(select(JuryAssignment.project_id).where(JuryAssignment.juror_id == juror)))
+        for entry_id in session.scalars(select(Project.id).where(Project.contest_id == contest.id)).all():
+            if entry_id not in assigned:
+                session.add(JuryAssignment(contest_id=contest.id, juror_id=juror, project_id=entry_id))
+            session.add(Scorecard(contest_id=contest.id, juror_id=juror, project_id=entry_id,
+                                  scores={str(world.criterion_id): 5}, status="submitted", submitted_at=utcnow()))
+        for action in (PhaseAction.OPEN_DISCUSSION, PhaseAction.OPEN_DECISION)[:2 if phase == Phase.DECISION else 1]:
+            jury.change_phase(session, contest, action, actor=world.people["admin"], now=utcnow())
+        session.commit()
+
+    return prepare
 
 
 PASSWORD = "a fine long password 42"
@@ -183,6 +210,22 @@ TARGETS = [
            lambda w: f"/jury/{w.jury_contest.slug}/entries/{w.entry.id}", texts=("comment",),
            integers=("score_{criterion}",), fill=lambda w, i: {"score_{criterion}": "5", "action": "save"},
            shown=lambda w: f"/jury/{w.jury_contest.slug}/entries/{w.entry.id}"),
+    Target("jury panel", "admin", lambda w: f"/admin/jury/{w.live_contest.slug}",
+           lambda w: f"/admin/jury/{w.live_contest.slug}/panel", choices=("user",)),
+    Target("admin conflict", "admin", lambda w: f"/admin/jury/{w.jury_contest.slug}",
+           lambda w: f"/admin/jury/{w.jury_contest.slug}/conflicts", texts=("note",),
+           choices=("juror", "project", "kind"),
+           fill=lambda w, i: {"juror": str(w.people["juror"].id), "project": str(w.entry.id)},
+           prepare=_no_conflict_on_entry, shown=lambda w: f"/admin/jury/{w.jury_contest.slug}"),
+    Target("jury decision", "admin", lambda w: f"/admin/jury/{w.jury_contest.slug}/results",
+           lambda w: f"/admin/jury/{w.jury_contest.slug}/decision", texts=("reason",),
+           integers=("place_{entry}", "place_{other_entry}"), prepare=_jury_at(Phase.DECISION),
+           shown=lambda w: f"/admin/jury/{w.jury_contest.slug}/results"),
+    Target("tie vote", "admin", lambda w: f"/admin/jury/{w.jury_contest.slug}/results",
+           lambda w: f"/admin/jury/{w.jury_contest.slug}/tie-vote", integers=("place_{entry}", "place_{other_entry}"),
+           prepare=_jury_at(Phase.DISCUSSION)),
+    Target("payout export", "finance", lambda w: "/finance/payouts", lambda w: "/finance/payouts/export",
+           dates=("execution_date",)),
 ]
 
 
@@ -215,7 +258,9 @@ class Attempts:
         self.client = app.test_client()
         self.csrf = log_in(self.client, world.people.get(target.role) if target.role else None)
         self.names = {"reward": world.reward.id, "criterion": world.criterion_id,
-                      "other_reward": world.draft_reward.id}
+                      "other_reward": world.draft_reward.id, "entry": world.entry.id,
+                      "other_entry": session.scalars(select(Project.id).where(
+                          Project.contest_id == world.jury_contest.id, Project.id != world.entry.id)).one()}
 
     def field(self, name: str) -> str:
         return name.format(**self.names)
@@ -470,3 +515,25 @@ def test_a_pledge_message_of_every_script_is_stored_as_typed(app, session: Sessi
                                       headers={"Authorization": f"Bearer {world.tokens['juror']}"})
     assert response.status_code == 201, response.get_data(as_text=True)
     assert session.get(Pledge, response.get_json()["id"]).message == message
+
+
+@pytest.mark.parametrize("day", ["1999-01-01", *EXTREME_DATES])
+def test_an_export_dated_far_off_is_a_file_or_a_message_on_the_date(app, session: Session, day: str):
+    """With an approved payout waiting, a real but far-off execution date gives the file or the field's error
+    (nothing written), never a server error."""
+    world = build_world(app, session)
+    payouts.approve_payout(session, world.payout.id, expected_cents=world.payout.amount_cents,
+                           actor_id=world.people["admin"].id)
+    session.commit()
+    client = app.test_client()
+    csrf = log_in(client, world.people["finance"])
+    data = form_for(client.get("/finance/payouts").get_data(as_text=True), "/finance/payouts/export").data(
+        csrf_token=csrf, execution_date=day)
+    before = snapshot(session)
+    response = client.post("/finance/payouts/export", data=data)
+    if response.status_code == 303:
+        assert "/finance/payouts/exports/" in response.headers["Location"]
+    else:
+        assert response.status_code == 422, response.status_code
+        assert error_shown(response.get_data(as_text=True), "execution_date")
+        assert not changed_tables(before, snapshot(session))
