@@ -413,6 +413,20 @@ def test_a_conflict_declared_twice_is_one_conflict(app, session: Session):
     assert count(session, JuryConflict.id) == 2  # the world's one and this one
 
 
+def test_a_conflict_recorded_twice_by_an_admin_is_one_conflict(app, session: Session):
+    world = build_world(app, session)
+    client = app.test_client()
+    csrf = log_in(client, world.people["admin"])
+    page, path = f"/admin/jury/{world.jury_contest.slug}", f"/admin/jury/{world.jury_contest.slug}/conflicts"
+    data = form_for(client.get(page).get_data(as_text=True), path).data(
+        csrf_token=csrf, juror=str(world.people["juror"].id), project=str(world.entry.id), note="neighbour")
+    responses = [client.post(path, data=data) for _ in range(2)]
+    assert [r.status_code for r in responses] == [302, 302]
+    assert count(session, JuryConflict.id) == 2  # the world's one and this one
+    assert count(session, AuditEntry.id, AuditEntry.entity_type == "jury_conflict",
+                 AuditEntry.entity_id != world.conflict_id) == 1
+
+
 def test_a_registration_sent_twice_makes_one_account(app, session: Session):
     build_world(app, session)
     client = app.test_client()
