@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -10,6 +11,7 @@ from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
+KASSEL = ZoneInfo("Europe/Berlin")
 PROJECT_STATES = ("", "live", "ended", "funded", "not_funded")
 
 
@@ -44,8 +46,20 @@ class PayoutApproveForm(FlaskForm):
     expected_cents = IntegerField(widget=HiddenInput(), validators=[DataRequired(), NumberRange(min=1)])
 
 
+def execution_day(form: FlaskForm, field: DateField) -> None:
+    """A SEPA credit transfer is executed today or on a later banking day, and banks take orders for at most
+    about a year ahead: a day in the past or further out than a year is refused on the field."""
+    if field.data is None:
+        return
+    today = datetime.now(KASSEL).date()
+    if field.data < today:
+        raise ValidationError(_l("The execution date cannot be in the past."))
+    if field.data > today + timedelta(days=365):
+        raise ValidationError(_l("Please choose an execution date within the next year."))
+
+
 class SepaExportForm(FlaskForm):
-    execution_date = DateField(_l("Execution date"), validators=[DataRequired()])
+    execution_date = DateField(_l("Execution date"), validators=[DataRequired(), execution_day])
 
 
 class ReceiptAddressForm(FlaskForm):

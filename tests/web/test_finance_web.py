@@ -7,7 +7,7 @@ import csv
 import io
 import re
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from tests.factories import PASSWORD, make_user
 from tests.finance_factories import issue_all, make_paid_project
 
 IBAN = "DE02120300000000202051"
+NEXT_WEEK = (datetime.now(UTC) + timedelta(days=7)).date().isoformat()
 
 
 @pytest.fixture
@@ -140,7 +141,7 @@ def test_a_payout_is_requested_approved_by_another_person_and_exported_as_sepa(c
     assert session.get(Payout, payout.id).status == "approved"
 
     exported = client.post("/finance/payouts/export", data={"csrf_token": csrf_token(client, "/finance/payouts"),
-                                                            "execution_date": "2026-03-05"})
+                                                            "execution_date": NEXT_WEEK})
     assert exported.status_code == 303
     xml = client.get(exported.headers["Location"])
     assert xml.status_code == 200 and b"pain.001.001.03" in xml.data and IBAN.encode() in xml.data
@@ -202,3 +203,15 @@ def test_the_tax_facts_page_is_for_finance_and_admin_only(client, session, auth,
     login_as(session, auth, Role.INITIATOR)
     assert client.get(path).status_code == 403
     assert client.post(path, data={"csrf_token": csrf_token(client, "/")}).status_code == 403
+
+
+@pytest.mark.parametrize(("days", "message"), [(-1, "cannot be in the past"), (400, "within the next year")])
+def test_a_sepa_export_dated_in_the_past_or_beyond_a_year_is_refused_on_the_date(client, auth, session, days,
+                                                                                   message):
+    login_as(session, auth, Role.FINANCE, name="Exporter")
+    day = (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
+    response = client.post("/finance/payouts/export", data={
+        "csrf_token": csrf_token(client, "/finance/payouts"), "execution_date": day})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert session.scalars(select(PayoutExport)).first() is None
