@@ -16,7 +16,6 @@ import http.client
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -28,6 +27,9 @@ import psycopg
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.support import admin, free_port  # noqa: E402
+
 BIN = ROOT / ".venv" / "bin"
 HOST = "127.0.0.1"
 TARGETS = {
@@ -57,17 +59,6 @@ class Sample:
     def percentile_ms(self, q: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def admin(server_url: str, statement: sql.Composable) -> None:
-    with psycopg.connect(f"{server_url}/postgres", autocommit=True, connect_timeout=5) as conn:
-        conn.execute(statement)
 
 
 def run_cli(env: dict[str, str], *args: str) -> None:

@@ -32,7 +32,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -51,6 +50,7 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.support import admin, free_port  # noqa: E402
 from payments.localstripe_admin import confirm_card_setup, run_localstripe  # noqa: E402
 
 BIN = ROOT / ".venv" / "bin"
@@ -250,17 +250,6 @@ class Client:
 
 
 # --- set-up ---------------------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def admin(server: str, statement: sql.Composable) -> None:
-    with psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=5) as conn:
-        conn.execute(statement)
-
-
 def flask(env: dict[str, str], *args: str) -> str:
     done = subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env, check=True,
                           capture_output=True, text=True, timeout=900)

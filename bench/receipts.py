@@ -141,8 +141,9 @@ def compare_rates(
         render_html(sample_receipt(i))  # fail here, not in a pool that respawns failing workers forever
     pool = multiprocessing.get_context("fork").Pool(workers, initializer=_warm_worker)
     try:
-        while len(set(pool.map(_worker_pid, range(workers * 4), chunksize=1))) < workers:
-            pass  # every worker has finished its warm-up render
+        warmed: set[int] = set()  # pids seen answering: each has finished its warm-up render
+        while len(warmed) < workers:
+            warmed |= set(pool.map(_worker_pid, range(workers * 4), chunksize=1))
         for _ in range(rounds):
             for name, job in targets.items():
                 results[name].append(rate(pool, job, count))

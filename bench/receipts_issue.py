@@ -35,8 +35,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if sys.path[0] == str(Path(__file__).resolve().parent):
     sys.path[0] = str(ROOT)  # `bench/receipts.py` would otherwise shadow the `receipts` package
-
-import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
@@ -50,6 +48,7 @@ from bench.receipts import (  # noqa: E402
     weasyprint_direct,
     weasyprint_shared_fonts,
 )
+from bench.support import admin  # noqa: E402
 from crowdfund.cli_finance import render_with_weasyprint  # noqa: E402
 from crowdfund.db import make_engine  # noqa: E402
 from crowdfund.migrate import upgrade_to_head  # noqa: E402
@@ -64,11 +63,6 @@ from crowdfund.services.receipt_content import ReceiptSettings  # noqa: E402
 DB_NAME = "crowdfund_bench_receipts"
 MAX_PEAK_MB, MAX_ZIP_RATIO = 200, 2.0
 _STATE: dict[str, object] = {}  # set before the pool forks: the URL, the pledge ids, the shared job counter
-
-
-def admin(server: str, statement: sql.Composable) -> None:
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(statement)
 
 
 def seed(url: str, pledges: int) -> list[int]:

@@ -44,12 +44,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if sys.path[0] == str(Path(__file__).resolve().parent):
     sys.path[0] = str(ROOT)
-
-import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 
+from bench.support import admin  # noqa: E402
 from crowdfund.db import make_engine  # noqa: E402
 from crowdfund.migrate import upgrade_to_head  # noqa: E402
 from crowdfund.models.contests import Contest, District  # noqa: E402
@@ -66,11 +65,6 @@ API_KEY = "sk_test_localstripe"
 METHOD = "pm_card_visa"
 AMOUNT = 2_000
 MIN_RATIO, MAX_PEAK_MB = 0.70, 300.0
-
-
-def admin(server: str, statement: sql.Composable) -> None:
-    with psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=5) as conn:
-        conn.execute(statement)
 
 
 # --- setup ------------------------------------------------------------------------------------------------
